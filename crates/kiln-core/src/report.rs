@@ -1,0 +1,103 @@
+//! Demo reports: each demo writes its metrics and plots into one directory, and
+//! `cargo xtask demo` gathers the directories into `target/kiln-report/index.md`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Environment variable naming the directory a demo writes into (set by `cargo xtask demo`).
+pub const REPORT_DIR_ENV: &str = "KILN_REPORT_DIR";
+
+/// The file each demo writes into its directory.
+pub const REPORT_FILE: &str = "report.json";
+
+/// A demo's results: a title, a summary, named numbers, and the plots it drew.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoReport {
+    /// Short name (also the directory name).
+    pub name: String,
+    /// One-line title.
+    pub title: String,
+    /// A paragraph on what the demo shows and how to read the numbers.
+    pub summary: String,
+    /// Metrics by name (errors, timings, step counts).
+    pub metrics: BTreeMap<String, f64>,
+    /// Plot file names, relative to the demo's directory, with captions.
+    pub plots: Vec<(String, String)>,
+    /// The backend the demo ran on.
+    pub backend: String,
+    #[serde(skip)]
+    dir: PathBuf,
+}
+
+impl DemoReport {
+    /// Starts a report for demo `name`, in `$KILN_REPORT_DIR` if set, else in
+    /// `target/kiln-report/<name>`; the directory is created.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the directory cannot be created.
+    pub fn new(name: &str, title: &str, backend: &str) -> Result<Self> {
+        let dir = match std::env::var_os(REPORT_DIR_ENV) {
+            Some(dir) => PathBuf::from(dir),
+            None => PathBuf::from("target/kiln-report").join(name),
+        };
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(DemoReport {
+            name: name.to_string(),
+            title: title.to_string(),
+            summary: String::new(),
+            metrics: BTreeMap::new(),
+            plots: Vec::new(),
+            backend: backend.to_string(),
+            dir,
+        })
+    }
+
+    /// The directory plots should be written into.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A path inside the demo's directory.
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.dir.join(file)
+    }
+
+    /// Sets the summary paragraph.
+    pub fn summary(&mut self, text: impl Into<String>) {
+        self.summary = text.into();
+    }
+
+    /// Records a metric.
+    pub fn metric(&mut self, name: impl Into<String>, value: f64) {
+        self.metrics.insert(name.into(), value);
+    }
+
+    /// Records a plot already written to `file` inside the demo's directory.
+    pub fn plot(&mut self, file: impl Into<String>, caption: impl Into<String>) {
+        self.plots.push((file.into(), caption.into()));
+    }
+
+    /// Writes `report.json` and prints the metrics.
+    ///
+    /// # Errors
+    /// [`Error::Io`] or [`Error::Json`] when the file cannot be written.
+    pub fn finish(&self) -> Result<()> {
+        let path = self.dir.join(REPORT_FILE);
+        let json = serde_json::to_string_pretty(self).map_err(|source| Error::Json {
+            path: path.clone(),
+            source,
+        })?;
+        fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
+        println!("{}: {}", self.name, self.title);
+        for (k, v) in &self.metrics {
+            println!("  {k} = {v:.6e}");
+        }
+        println!("  report: {}", path.display());
+        Ok(())
+    }
+}

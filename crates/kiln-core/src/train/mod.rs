@@ -1,0 +1,511 @@
+//! The training loop shared by every kiln crate.
+//!
+//! The caller supplies the loss as a closure of the model, so PINNs, neural operators, neural
+//! ODEs and diffusion models all train through the same [`Trainer`]: optimiser (Adam, AdamW,
+//! L-BFGS), learning-rate [`Schedule`], global gradient-norm clipping, a step budget, progress,
+//! per-step metrics in `metrics.jsonl`, checkpoints that resume the same run, and a divergence
+//! guard that stops on a NaN or infinite loss.
+
+mod checkpoint;
+mod clip;
+mod optimizer;
+mod progress;
+mod schedule;
+
+pub use clip::{clip_grad_norm, global_grad_norm};
+pub use optimizer::OptimizerConfig;
+pub use progress::ProgressMode;
+pub use schedule::Schedule;
+
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::config::Config;
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, LastFinite};
+use optimizer::Optimizer;
+
+/// Configuration of a training run.
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainerConfig {
+    /// Total number of optimiser steps (L-BFGS: outer iterations).
+    pub steps: usize,
+    /// Base learning rate (L-BFGS: initial step length, usually 1).
+    pub lr: f64,
+    /// The optimiser.
+    #[config(default = "OptimizerConfig::adam()")]
+    pub optimizer: OptimizerConfig,
+    /// The learning-rate schedule.
+    #[config(default = "Schedule::Constant")]
+    pub schedule: Schedule,
+    /// Clip the global gradient norm to this value (first-order optimisers only).
+    #[config(default = "None")]
+    pub clip_grad_norm: Option<f64>,
+    /// Seed of the run: each step reseeds the device with a value derived from it.
+    #[config(default = 0)]
+    pub seed: u64,
+    /// Steps between progress lines.
+    #[config(default = 100)]
+    pub log_every: usize,
+    /// Steps between checkpoints (needs an output directory); `None` saves only at the end.
+    #[config(default = "None")]
+    pub checkpoint_every: Option<usize>,
+    /// How progress is shown.
+    #[config(default = "ProgressMode::Auto")]
+    pub progress: ProgressMode,
+}
+
+impl TrainerConfig {
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> crate::Result<()> {
+        if self.steps == 0 {
+            return Err(Error::config("steps", self.steps, "train for at least one step"));
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err(Error::config("lr", self.lr, "the learning rate must be a positive finite number"));
+        }
+        if let Some(c) = self.clip_grad_norm
+            && !(c > 0.0)
+        {
+            return Err(Error::config("clip_grad_norm", c, "must be > 0 (or None to disable clipping)"));
+        }
+        if self.checkpoint_every == Some(0) {
+            return Err(Error::config("checkpoint_every", 0, "must be at least 1 step (or None)"));
+        }
+        self.optimizer.validate()?;
+        self.schedule.validate()
+    }
+
+    /// Builds a trainer.
+    ///
+    /// # Errors
+    /// As [`TrainerConfig::validate`].
+    pub fn init(&self) -> crate::Result<Trainer> {
+        self.validate()?;
+        Ok(Trainer {
+            config: self.clone(),
+            out_dir: None,
+            label: "train".into(),
+            stop_after: None,
+        })
+    }
+
+    /// Whether a checkpoint written under `other` belongs to the same run as `self`: everything
+    /// that shapes the loss curve must agree; logging and checkpoint cadence may differ.
+    fn same_run(&self, other: &TrainerConfig) -> bool {
+        self.difference(other).is_empty()
+    }
+
+    fn difference(&self, other: &TrainerConfig) -> String {
+        let mut diffs = Vec::new();
+        macro_rules! cmp {
+            ($field:ident) => {
+                if self.$field != other.$field {
+                    diffs.push(format!(
+                        "{}: {:?} in the checkpoint, {:?} now",
+                        stringify!($field),
+                        self.$field,
+                        other.$field
+                    ));
+                }
+            };
+        }
+        cmp!(steps);
+        cmp!(lr);
+        cmp!(optimizer);
+        cmp!(schedule);
+        cmp!(clip_grad_norm);
+        cmp!(seed);
+        diffs.join("; ")
+    }
+}
+
+/// What the loss closure learns about the step it is computing.
+#[derive(Debug, Clone, Copy)]
+pub struct StepInfo {
+    /// 0-based index of the step.
+    pub step: usize,
+    /// Total steps of the run.
+    pub total: usize,
+    /// Learning rate of this step.
+    pub lr: f64,
+    /// A seed unique to this step of this run; the device was reseeded with it before the
+    /// closure ran, so random tensors drawn inside repeat when the run is resumed.
+    pub seed: u64,
+}
+
+/// A loss value, with optional named terms that are logged to `metrics.jsonl`.
+#[derive(Debug, Clone)]
+pub struct Loss {
+    /// The scalar to minimise (a one-element tensor on an autodiff device).
+    pub total: Tensor<1>,
+    /// Named parts of the loss (residual, boundary, data...), logged but not differentiated.
+    pub terms: Vec<(String, Tensor<1>)>,
+}
+
+impl Loss {
+    /// A loss with no named terms.
+    pub fn new(total: Tensor<1>) -> Self {
+        Loss {
+            total,
+            terms: Vec::new(),
+        }
+    }
+
+    /// Adds a named term for the metrics log.
+    pub fn with_term(mut self, name: impl Into<String>, value: Tensor<1>) -> Self {
+        self.terms.push((name.into(), value));
+        self
+    }
+}
+
+impl From<Tensor<1>> for Loss {
+    fn from(total: Tensor<1>) -> Self {
+        Loss::new(total)
+    }
+}
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// Number of finished steps (1-based).
+    pub step: usize,
+    /// Loss of the step.
+    pub loss: f64,
+    /// Learning rate used.
+    pub lr: f64,
+    /// Global gradient norm before clipping (first-order optimisers).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub grad_norm: Option<f64>,
+    /// Named loss terms.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub terms: Vec<(String, f64)>,
+    /// Wall-clock seconds since this process started the run.
+    pub elapsed_s: f64,
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct TrainOutcome<M> {
+    /// The trained model (still on the autodiff device; call `.valid()` for inference).
+    pub model: M,
+    /// Loss after each finished step, from step 1 (including steps done before a resume).
+    pub losses: Vec<f64>,
+    /// Steps finished in total.
+    pub steps: usize,
+    /// Step at which this process started (non-zero after a resume).
+    pub resumed_from: usize,
+    /// Wall-clock seconds spent in this process.
+    pub elapsed_s: f64,
+}
+
+impl<M> TrainOutcome<M> {
+    /// Loss after the last step.
+    pub fn final_loss(&self) -> f64 {
+        self.losses.last().copied().unwrap_or(f64::NAN)
+    }
+}
+
+/// Runs optimisation loops; build one with [`TrainerConfig::init`].
+#[derive(Debug, Clone)]
+pub struct Trainer {
+    config: TrainerConfig,
+    out_dir: Option<PathBuf>,
+    label: String,
+    stop_after: Option<usize>,
+}
+
+/// Mixes the run seed and the step into one well-spread 64-bit seed (SplitMix64).
+fn step_seed(seed: u64, step: usize) -> u64 {
+    let mut z = seed ^ (step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Sums every parameter times zero: a loss whose gradient is zero for all parameters.
+struct ZeroLoss {
+    total: Option<Tensor<1>>,
+}
+
+impl ModuleVisitor for ZeroLoss {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let zero = param.val().sum().mul_scalar(0.0);
+        self.total = Some(match self.total.take() {
+            Some(t) => t + zero,
+            None => zero,
+        });
+    }
+}
+
+fn zero_grads<M: Module>(model: &M) -> GradientsParams {
+    let mut visitor = ZeroLoss { total: None };
+    model.visit(&mut visitor);
+    match visitor.total {
+        Some(t) => GradientsParams::from_grads(t.backward(), model),
+        None => GradientsParams::new(),
+    }
+}
+
+struct MetricsLog {
+    path: PathBuf,
+    writer: BufWriter<File>,
+}
+
+impl MetricsLog {
+    /// Opens `metrics.jsonl`, keeping only the records of the first `keep` steps (a resumed run
+    /// drops what an interrupted run logged after its last checkpoint).
+    fn open(out: &Path, keep: usize) -> crate::Result<Self> {
+        let path = out.join("metrics.jsonl");
+        let mut kept = Vec::new();
+        if keep > 0 && path.exists() {
+            let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+            for line in BufReader::new(file).lines() {
+                let line = line.map_err(|e| Error::io(&path, e))?;
+                match serde_json::from_str::<StepRecord>(&line) {
+                    Ok(r) if r.step <= keep => kept.push(line),
+                    _ => {}
+                }
+            }
+        }
+        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let mut writer = BufWriter::new(file);
+        for line in kept {
+            writeln!(writer, "{line}").map_err(|e| Error::io(&path, e))?;
+        }
+        Ok(MetricsLog { path, writer })
+    }
+
+    fn write(&mut self, record: &StepRecord) -> crate::Result<()> {
+        let line = serde_json::to_string(record).map_err(|source| Error::Json {
+            path: self.path.clone(),
+            source,
+        })?;
+        writeln!(self.writer, "{line}").map_err(|e| Error::io(&self.path, e))
+    }
+
+    fn flush(&mut self) -> crate::Result<()> {
+        self.writer.flush().map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+/// Reads a `metrics.jsonl` written by a [`Trainer`].
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be read; [`Error::Data`] for a line that is not a record.
+pub fn read_metrics(path: impl AsRef<Path>) -> crate::Result<Vec<StepRecord>> {
+    let path = path.as_ref();
+    let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| Error::Data {
+                path: path.to_path_buf(),
+                what: format!("line {} is not a step record: {e}", i + 1),
+            })
+        })
+        .collect()
+}
+
+impl Trainer {
+    /// Writes `metrics.jsonl` and checkpoints under `dir` (created if missing).
+    pub fn with_output_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Names the run in progress output.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    /// Stops after `steps` finished steps, checkpointing there, as if the process had been
+    /// interrupted; [`Trainer::fit_or_resume`] then continues the same run.
+    pub fn with_stop_after(mut self, steps: usize) -> Self {
+        self.stop_after = Some(steps);
+        self
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &TrainerConfig {
+        &self.config
+    }
+
+    /// Trains `model` from scratch, minimising `loss_fn`.
+    ///
+    /// `device` is the autodiff device the model lives on; it is reseeded at every step with
+    /// [`StepInfo::seed`].
+    ///
+    /// # Errors
+    /// - [`Error::Diverged`] when the loss becomes NaN or infinite, naming the step and the last
+    ///   finite loss;
+    /// - whatever `loss_fn` returns;
+    /// - I/O and record errors from the metrics log and checkpoints.
+    pub fn fit<M, F>(&self, model: M, device: &Device, loss_fn: F) -> crate::Result<TrainOutcome<M>>
+    where
+        M: Module + Clone,
+        F: FnMut(&M, &StepInfo) -> crate::Result<Loss>,
+    {
+        self.run(model, device, loss_fn, false)
+    }
+
+    /// Continues the run from the checkpoint in the output directory, or starts it when there is
+    /// none. The resumed run follows the same loss curve as an uninterrupted one.
+    ///
+    /// # Errors
+    /// As [`Trainer::fit`], plus [`Error::Checkpoint`] when the checkpoint belongs to a run with
+    /// another configuration.
+    pub fn fit_or_resume<M, F>(&self, model: M, device: &Device, loss_fn: F) -> crate::Result<TrainOutcome<M>>
+    where
+        M: Module + Clone,
+        F: FnMut(&M, &StepInfo) -> crate::Result<Loss>,
+    {
+        self.run(model, device, loss_fn, true)
+    }
+
+    fn run<M, F>(&self, model: M, device: &Device, mut loss_fn: F, resume: bool) -> crate::Result<TrainOutcome<M>>
+    where
+        M: Module + Clone,
+        F: FnMut(&M, &StepInfo) -> crate::Result<Loss>,
+    {
+        let config = &self.config;
+        let mut optim = config.optimizer.init();
+        let mut model = model;
+        let mut losses = Vec::with_capacity(config.steps);
+        if let Some(out) = &self.out_dir {
+            fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+            if resume && checkpoint::exists(out) {
+                let (m, o, state) = checkpoint::load(out, model, optim, config)?;
+                model = m;
+                optim = o;
+                losses = state.losses;
+            }
+        }
+        let start = losses.len();
+        let mut metrics = match &self.out_dir {
+            Some(out) => Some(MetricsLog::open(out, start)?),
+            None => None,
+        };
+        let last = self.stop_after.map_or(config.steps, |s| s.min(config.steps));
+        let progress = progress::Progress::new(config.progress, &self.label, start, config.steps, config.log_every);
+        let started = Instant::now();
+        let mut last_finite = losses.last().copied();
+
+        for step in start..last {
+            let info = StepInfo {
+                step,
+                total: config.steps,
+                lr: config.schedule.lr(config.lr, step, config.steps),
+                seed: step_seed(config.seed, step),
+            };
+            device.seed(info.seed);
+            let (next, loss, grad_norm, terms) = match &mut optim {
+                Optimizer::First(_) => {
+                    let out = loss_fn(&model, &info)?;
+                    let loss = out.total.clone().into_scalar::<f64>();
+                    check_finite(step, loss, last_finite)?;
+                    let terms = read_terms(out.terms);
+                    let mut grads = GradientsParams::from_grads(out.total.backward(), &model);
+                    let norm = match config.clip_grad_norm {
+                        Some(max) => clip_grad_norm(&model, &mut grads, max),
+                        None => global_grad_norm(&model, &grads),
+                    };
+                    if !norm.is_finite() {
+                        return Err(Error::Diverged {
+                            step: step + 1,
+                            loss: norm,
+                            last_finite: LastFinite(Some(loss)),
+                        });
+                    }
+                    (optim.step(info.lr, model, grads), loss, Some(norm), terms)
+                }
+                Optimizer::Lbfgs(lbfgs) => {
+                    let mut failure = None;
+                    let (next, _) = lbfgs.step(info.lr, model, |m: M| match loss_fn(&m, &info) {
+                        Ok(out) => {
+                            let value = out.total.clone().into_scalar::<f64>();
+                            (value, GradientsParams::from_grads(out.total.backward(), &m))
+                        }
+                        Err(e) => {
+                            failure.get_or_insert(e);
+                            (f64::NAN, zero_grads(&m))
+                        }
+                    });
+                    if let Some(e) = failure {
+                        return Err(e);
+                    }
+                    // Report the loss at the parameters L-BFGS accepted.
+                    let out = loss_fn(&next, &info)?;
+                    let loss = out.total.into_scalar::<f64>();
+                    check_finite(step, loss, last_finite)?;
+                    (next, loss, None, read_terms(out.terms))
+                }
+            };
+            model = next;
+            last_finite = Some(loss);
+            losses.push(loss);
+            let done = step + 1;
+            if let Some(log) = &mut metrics {
+                log.write(&StepRecord {
+                    step: done,
+                    loss,
+                    lr: info.lr,
+                    grad_norm,
+                    terms,
+                    elapsed_s: started.elapsed().as_secs_f64(),
+                })?;
+            }
+            progress.update(done, loss, info.lr);
+            if let (Some(out), Some(every)) = (&self.out_dir, config.checkpoint_every)
+                && done % every == 0
+                && done < last
+            {
+                metrics.as_mut().map_or(Ok(()), MetricsLog::flush)?;
+                checkpoint::save(out, &model, &optim, &checkpoint::new_state(done, config, &losses))?;
+            }
+        }
+        progress.finish();
+        if let Some(log) = &mut metrics {
+            log.flush()?;
+        }
+        if let Some(out) = &self.out_dir
+            && last > start
+        {
+            checkpoint::save(out, &model, &optim, &checkpoint::new_state(last, config, &losses))?;
+        }
+        Ok(TrainOutcome {
+            model,
+            steps: losses.len(),
+            losses,
+            resumed_from: start,
+            elapsed_s: started.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+fn check_finite(step: usize, loss: f64, last_finite: Option<f64>) -> crate::Result<()> {
+    if loss.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::Diverged {
+            step: step + 1,
+            loss,
+            last_finite: LastFinite(last_finite),
+        })
+    }
+}
+
+fn read_terms(terms: Vec<(String, Tensor<1>)>) -> Vec<(String, f64)> {
+    terms.into_iter().map(|(name, t)| (name, t.into_scalar::<f64>())).collect()
+}

@@ -1,0 +1,137 @@
+//! The training loop: optimisers reach known minima, the divergence guard fires on NaN, global
+//! clipping bounds the norm, and bad configs are errors.
+
+use burn::optim::GradientsParams;
+use burn::tensor::Tensor;
+use kiln_core::tensor::{from_f64, linspace};
+use kiln_core::train::{OptimizerConfig, ProgressMode, Trainer, TrainerConfig, clip_grad_norm, global_grad_norm};
+use kiln_core::{BackendKind, Error, Mlp, MlpConfig};
+
+fn linear_fit(optimizer: OptimizerConfig, steps: usize, lr: f64) -> (Mlp, f64) {
+    let device = kiln_core::autodiff_device(BackendKind::Flex).unwrap();
+    device.seed(3);
+    // A single linear layer: the least-squares minimum of y = 3x - 2 is exactly (3, -2).
+    let model = MlpConfig::new(vec![1, 1]).init(&device).unwrap();
+    let x = linspace(-1.0, 1.0, 32, &device);
+    let y = x.clone().mul_scalar(3.0).add_scalar(-2.0);
+    let trainer: Trainer = TrainerConfig::new(steps, lr)
+        .with_optimizer(optimizer)
+        .with_progress(ProgressMode::Off)
+        .init()
+        .unwrap();
+    let out = trainer
+        .fit(model, &device, |m: &Mlp, _| Ok(kiln_core::metrics::mse(m.forward(x.clone()), y.clone())?.into()))
+        .unwrap();
+    let loss = out.final_loss();
+    (out.model, loss)
+}
+
+#[test]
+fn lbfgs_solves_least_squares_to_machine_precision() {
+    let (model, loss) = linear_fit(OptimizerConfig::lbfgs(), 5, 1.0);
+    assert!(loss < 1e-9, "L-BFGS loss {loss}");
+    let w = model.layers[0].weight.val().into_scalar::<f64>();
+    let b = model.layers[0].bias.as_ref().unwrap().val().into_scalar::<f64>();
+    assert!((w - 3.0).abs() < 1e-4 && (b + 2.0).abs() < 1e-4, "w = {w}, b = {b}");
+}
+
+#[test]
+fn adam_and_adamw_converge_on_least_squares() {
+    let (_, adam) = linear_fit(OptimizerConfig::adam(), 800, 0.05);
+    assert!(adam < 1e-6, "Adam loss {adam}");
+    let (_, adamw) = linear_fit(OptimizerConfig::adamw(), 800, 0.05);
+    // Decoupled decay biases the weights slightly away from the least-squares optimum.
+    assert!(adamw < 1e-3, "AdamW loss {adamw}");
+}
+
+#[test]
+fn nan_loss_stops_with_the_step_and_last_finite_loss() {
+    let device = kiln_core::autodiff_device(BackendKind::Flex).unwrap();
+    let model = MlpConfig::new(vec![1, 4, 1]).init(&device).unwrap();
+    let x = linspace(0.0, 1.0, 8, &device);
+    let trainer = TrainerConfig::new(20, 1e-3).with_progress(ProgressMode::Off).init().unwrap();
+    let err = trainer
+        .fit(model, &device, |m: &Mlp, info| {
+            let loss = m.forward(x.clone()).square().mean().add_scalar(1.0);
+            // Step 5 (index 4) produces NaN, as a blown-up residual would.
+            Ok(if info.step == 4 { loss.mul_scalar(f64::NAN) } else { loss }.into())
+        })
+        .unwrap_err();
+    match &err {
+        Error::Diverged { step, loss, last_finite } => {
+            assert_eq!(*step, 5);
+            assert!(loss.is_nan());
+            assert!(last_finite.0.is_some_and(|l| l.is_finite() && l >= 1.0));
+        }
+        other => panic!("expected Diverged, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains("step 5") && text.contains("last finite loss"), "{text}");
+}
+
+#[test]
+fn clipping_scales_the_global_norm() {
+    let device = kiln_core::autodiff_device(BackendKind::Flex).unwrap();
+    let model = MlpConfig::new(vec![2, 8, 1]).init(&device).unwrap();
+    let x = from_f64(&[1.0, 2.0, -3.0, 0.5], [2, 2], &device).unwrap();
+    let loss = model.forward(x).mul_scalar(100.0).sum();
+    let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+    let before = global_grad_norm(&model, &grads);
+    assert!(before > 1.0);
+    let reported = clip_grad_norm(&model, &mut grads, 0.5);
+    assert!((reported - before).abs() < 1e-9 * before);
+    let after = global_grad_norm(&model, &grads);
+    assert!((after - 0.5).abs() < 1e-4, "norm after clipping {after}");
+}
+
+#[test]
+fn invalid_configs_name_the_field() {
+    let cases: Vec<(TrainerConfig, &str)> = vec![
+        (TrainerConfig::new(0, 1e-3), "steps"),
+        (TrainerConfig::new(10, -1.0), "lr"),
+        (TrainerConfig::new(10, 1e-3).with_clip_grad_norm(Some(0.0)), "clip_grad_norm"),
+        (
+            TrainerConfig::new(10, 1e-3).with_optimizer(OptimizerConfig::Adam {
+                beta1: 1.2,
+                beta2: 0.999,
+                eps: 1e-8,
+                weight_decay: 0.0,
+            }),
+            "beta1",
+        ),
+    ];
+    for (config, field) in cases {
+        let err = config.init().unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig { .. }), "{err:?}");
+        assert!(err.to_string().contains(field), "{err}");
+    }
+}
+
+#[test]
+fn trainer_config_round_trips_through_json() {
+    let config = TrainerConfig::new(100, 1e-3)
+        .with_optimizer(OptimizerConfig::lbfgs())
+        .with_clip_grad_norm(Some(2.0));
+    let json = serde_json::to_string(&config).unwrap();
+    let back: TrainerConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(config, back);
+}
+
+#[test]
+fn metrics_match_closed_forms() {
+    let device = kiln_core::device(BackendKind::Flex).unwrap();
+    let pred = from_f64(&[1.0, 2.0, 3.0, 4.0], [2, 2], &device).unwrap();
+    let target = from_f64(&[1.0, 1.0, 3.0, 6.0], [2, 2], &device).unwrap();
+    let mse = kiln_core::metrics::mse(pred.clone(), target.clone()).unwrap().into_scalar::<f64>();
+    assert!((mse - 5.0 / 4.0).abs() < 1e-6);
+    // Per-sample relative L2: |(0,1)|/|(1,1)| and |(0,-2)|/|(3,6)|, averaged.
+    let rel = kiln_core::metrics::relative_l2(pred.clone(), target.clone()).unwrap().into_scalar::<f64>();
+    let expected = 0.5 * (1.0 / 2f64.sqrt() + 2.0 / 45f64.sqrt());
+    assert!((rel - expected).abs() < 1e-6, "{rel} vs {expected}");
+    let l1 = kiln_core::metrics::relative_lp(pred.clone(), target.clone(), 1.0).unwrap().into_scalar::<f64>();
+    assert!((l1 - 0.5 * (0.5 + 2.0 / 9.0)).abs() < 1e-6);
+    let max = kiln_core::metrics::max_abs_error(pred.clone(), target.clone()).unwrap().into_scalar::<f64>();
+    assert!((max - 2.0).abs() < 1e-6);
+    let bad = Tensor::<2>::zeros([3, 2], &device);
+    assert!(matches!(kiln_core::metrics::mse(pred, bad), Err(Error::ShapeMismatch { .. })));
+}
