@@ -1,1 +1,104 @@
-fn main(){}
+//! `cargo xtask`: kiln's task runner (ci, test, demo, bench, doc), cheapest checks first.
+
+mod gallery;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  ci                              fmt check, clippy -D warnings, then the whole test suite
+  test [--backend flex|ndarray|wgpu]
+                                  tests with KILN_BACKEND set (wgpu: the backend-equivalence subset)
+  demo [NAME...]                  run the showcase gallery; writes target/kiln-report/index.md
+  bench [NAME...]                 run benchmarks; each writes target/kiln-bench/NAME.json
+  doc                             build the API docs with warnings denied
+  list                            list demos and benchmarks";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("test") => test(&args[1..]),
+        Some("demo") => gallery::demo(&root(), &args[1..]),
+        Some("bench") => gallery::bench(&root(), &args[1..]),
+        Some("doc") => doc(),
+        Some("list") => gallery::list(&root()),
+        Some("-h" | "--help" | "help") | None => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's directory).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
+
+/// Runs `cargo ARGS` in the workspace root with extra environment variables.
+fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    println!("$ cargo {}", args.join(" "));
+    let status = Command::new(cargo)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot start cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
+}
+
+fn ci() -> Result<(), String> {
+    cargo(&["fmt", "--all", "--", "--check"], &[])?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--release", "--", "-D", "warnings"], &[])?;
+    test(&[])
+}
+
+fn test(args: &[String]) -> Result<(), String> {
+    let backend = match args {
+        [] => None,
+        [flag, name] if flag == "--backend" => Some(name.as_str()),
+        [flag] if flag.starts_with("--backend=") => Some(&flag["--backend=".len()..]),
+        _ => return Err("usage: cargo xtask test [--backend flex|ndarray|wgpu]".into()),
+    };
+    match backend {
+        None => cargo(&["test", "--workspace", "--release"], &[]),
+        Some(b @ ("flex" | "ndarray")) => cargo(&["test", "--workspace", "--release"], &[("KILN_BACKEND", b)]),
+        Some("wgpu") => cargo(
+            &[
+                "test",
+                "--release",
+                "-p",
+                "kiln-tests",
+                "--features",
+                "wgpu",
+                "--test",
+                "backend_equivalence",
+            ],
+            &[("KILN_BACKEND", "wgpu")],
+        ),
+        Some(other) => Err(format!("unknown backend `{other}`: valid backends are flex, ndarray, wgpu")),
+    }
+}
+
+fn doc() -> Result<(), String> {
+    cargo(&["doc", "--workspace", "--no-deps", "--release"], &[("RUSTDOCFLAGS", "-D warnings")])
+}

@@ -64,7 +64,7 @@ proptest! {
 
 #[test]
 fn float_tensors_round_trip_with_shape_checks() {
-    let device = kiln_core::device(BackendKind::Flex).unwrap();
+    let device = kiln_core::device(backend()).unwrap();
     let values: Vec<f64> = (0..24).map(|i| i as f64 * 0.25 - 3.0).collect();
     let t = kiln_core::tensor::from_f64(&values, [4, 6], &device).unwrap().reshape([2, 3, 4]);
     let path = scratch("tensor.npz");
@@ -84,7 +84,7 @@ fn float_tensors_round_trip_with_shape_checks() {
 
 #[test]
 fn fortran_order_and_narrow_ints_from_numpy_layout() {
-    let device = kiln_core::device(BackendKind::Flex).unwrap();
+    let device = kiln_core::device(backend()).unwrap();
     // The 2x3 matrix [[1, 2, 3], [4, 5, 6]] stored column by column.
     let payload: Vec<u8> = [1.0f64, 4.0, 2.0, 5.0, 3.0, 6.0].iter().flat_map(|v| v.to_le_bytes()).collect();
     let path = scratch("fortran.npy");
@@ -121,7 +121,7 @@ fn malformed_npz_gives_a_clear_error() {
 
 #[test]
 fn missing_arrays_and_wrong_dtypes_are_named() {
-    let device = kiln_core::device(BackendKind::Flex).unwrap();
+    let device = kiln_core::device(backend()).unwrap();
     let path = scratch("named.npz");
     let mask = NpyArray::new(vec![2], ArrayData::Bool(vec![true, false])).unwrap();
     write_npz(&path, [("mask", &mask)]).unwrap();
@@ -142,4 +142,9 @@ fn structured_dtypes_are_refused() {
     std::fs::write(&path, handmade_npy("<c16", false, "(1,)", &[0u8; 16])).unwrap();
     let text = read_npy(&path).unwrap_err().to_string();
     assert!(text.contains("unsupported dtype"), "{text}");
+}
+
+/// The backend under test: `KILN_BACKEND`, flex by default.
+fn backend() -> BackendKind {
+    BackendKind::from_env().expect("KILN_BACKEND names a backend")
 }

@@ -20,7 +20,7 @@ fn device() -> Device {
     static DEVICE: OnceLock<Device> = OnceLock::new();
     DEVICE
         .get_or_init(|| {
-            let device = kiln_core::device(BackendKind::Flex).unwrap();
+            let device = kiln_core::device(backend()).unwrap();
             kiln_core::device::configure_precision(&device, Precision::F64).unwrap();
             device
         })
@@ -248,4 +248,9 @@ fn invalid_mlp_configs_are_errors() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("sizes[0] = 2"), "{err}");
+}
+
+/// The backend under test: `KILN_BACKEND`, flex by default.
+fn backend() -> BackendKind {
+    BackendKind::from_env().expect("KILN_BACKEND names a backend")
 }

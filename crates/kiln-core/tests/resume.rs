@@ -18,7 +18,7 @@ fn config() -> TrainerConfig {
 
 /// Fits sin(3x) on points redrawn at every step, so the RNG state matters for the curve.
 fn run(trainer: &Trainer, resume: bool, init_seed: u64) -> Vec<f64> {
-    let device = kiln_core::autodiff_device(BackendKind::Flex).unwrap();
+    let device = kiln_core::autodiff_device(backend()).unwrap();
     device.seed(init_seed);
     let model: Mlp = MlpConfig::new(vec![1, 16, 16, 1])
         .with_activation(Activation::Tanh)
@@ -69,7 +69,7 @@ fn resumed_run_reproduces_the_uninterrupted_loss_curve() {
     let mut other = config();
     other.lr = 1e-2;
     let other = other.init().unwrap().with_output_dir(&split_dir);
-    let device = kiln_core::autodiff_device(BackendKind::Flex).unwrap();
+    let device = kiln_core::autodiff_device(backend()).unwrap();
     let model: Mlp = MlpConfig::new(vec![1, 16, 16, 1]).init(&device).unwrap();
     let err = other
         .fit_or_resume(model, &device, |m: &Mlp, _| {
@@ -80,4 +80,9 @@ fn resumed_run_reproduces_the_uninterrupted_loss_curve() {
         .to_string();
     assert!(err.contains("lr: 0.005 in the checkpoint, 0.01 now"), "{err}");
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The backend under test: `KILN_BACKEND`, flex by default.
+fn backend() -> BackendKind {
+    BackendKind::from_env().expect("KILN_BACKEND names a backend")
 }

@@ -8,7 +8,7 @@ use kiln_core::train::{OptimizerConfig, ProgressMode, Trainer, TrainerConfig, cl
 use kiln_core::{BackendKind, Error, Mlp, MlpConfig};
 
 fn linear_fit(optimizer: OptimizerConfig, steps: usize, lr: f64) -> (Mlp, f64) {
-    let device = kiln_core::autodiff_device(BackendKind::Flex).unwrap();
+    let device = kiln_core::autodiff_device(backend()).unwrap();
     device.seed(3);
     // A single linear layer: the least-squares minimum of y = 3x - 2 is exactly (3, -2).
     let model = MlpConfig::new(vec![1, 1]).init(&device).unwrap();
@@ -46,7 +46,7 @@ fn adam_and_adamw_converge_on_least_squares() {
 
 #[test]
 fn nan_loss_stops_with_the_step_and_last_finite_loss() {
-    let device = kiln_core::autodiff_device(BackendKind::Flex).unwrap();
+    let device = kiln_core::autodiff_device(backend()).unwrap();
     let model = MlpConfig::new(vec![1, 4, 1]).init(&device).unwrap();
     let x = linspace(0.0, 1.0, 8, &device);
     let trainer = TrainerConfig::new(20, 1e-3).with_progress(ProgressMode::Off).init().unwrap();
@@ -71,7 +71,7 @@ fn nan_loss_stops_with_the_step_and_last_finite_loss() {
 
 #[test]
 fn clipping_scales_the_global_norm() {
-    let device = kiln_core::autodiff_device(BackendKind::Flex).unwrap();
+    let device = kiln_core::autodiff_device(backend()).unwrap();
     let model = MlpConfig::new(vec![2, 8, 1]).init(&device).unwrap();
     let x = from_f64(&[1.0, 2.0, -3.0, 0.5], [2, 2], &device).unwrap();
     let loss = model.forward(x).mul_scalar(100.0).sum();
@@ -119,7 +119,7 @@ fn trainer_config_round_trips_through_json() {
 
 #[test]
 fn metrics_match_closed_forms() {
-    let device = kiln_core::device(BackendKind::Flex).unwrap();
+    let device = kiln_core::device(backend()).unwrap();
     let pred = from_f64(&[1.0, 2.0, 3.0, 4.0], [2, 2], &device).unwrap();
     let target = from_f64(&[1.0, 1.0, 3.0, 6.0], [2, 2], &device).unwrap();
     let mse = kiln_core::metrics::mse(pred.clone(), target.clone()).unwrap().into_scalar::<f64>();
@@ -134,4 +134,9 @@ fn metrics_match_closed_forms() {
     assert!((max - 2.0).abs() < 1e-6);
     let bad = Tensor::<2>::zeros([3, 2], &device);
     assert!(matches!(kiln_core::metrics::mse(pred, bad), Err(Error::ShapeMismatch { .. })));
+}
+
+/// The backend under test: `KILN_BACKEND`, flex by default.
+fn backend() -> BackendKind {
+    BackendKind::from_env().expect("KILN_BACKEND names a backend")
 }

@@ -5,7 +5,6 @@
 
 use burn::config::Config;
 use burn::tensor::Tensor;
-use burn::tensor::activation::sigmoid;
 
 /// √(2/π), the scale inside the tanh approximation of GELU.
 const GELU_C: f64 = 0.797_884_560_802_865_4;
@@ -122,6 +121,15 @@ impl Activation {
             second,
         }
     }
+}
+
+/// The logistic sigmoid 1 / (1 + e^(−z)).
+///
+/// Written out rather than taken from burn because burn-ndarray evaluates its sigmoid in f32
+/// even for f64 tensors, which spoils f64 derivatives. For large |z| it saturates cleanly:
+/// e^(−z) overflows to +∞ and the result is 0, or underflows to 0 and the result is 1.
+fn sigmoid<const D: usize>(z: Tensor<D>) -> Tensor<D> {
+    z.neg().exp().add_scalar(1.0).recip()
 }
 
 /// softplus(z) = max(z, 0) + ln(1 + e^(−|z|)), which neither overflows nor loses small values.

@@ -1,0 +1,97 @@
+//! The same model gives the same numbers on every backend: forward pass, second-order jet, and
+//! one Adam step, compared against flex (the reference CPU backend).
+//!
+//! `cargo xtask test --backend wgpu` runs this file with the `wgpu` feature, checking burn's wgpu
+//! backend (on a GPU, or on a software Vulkan such as lavapipe) against flex.
+
+use kiln_core::burn::module::Module;
+use kiln_core::burn::optim::GradientsParams;
+use kiln_core::burn::tensor::{Device, Tensor, TensorData};
+use kiln_core::{Activation, BackendKind, Mlp, MlpConfig, SecondOrder};
+use kiln_tests::{backend, max_rel_diff};
+
+/// The backends to compare with flex: the one under test, or ndarray when that is flex.
+fn others() -> Vec<BackendKind> {
+    match backend() {
+        BackendKind::Flex => vec![BackendKind::Ndarray],
+        other => vec![other],
+    }
+}
+
+fn points(device: &Device) -> Tensor<2> {
+    let values: Vec<f32> = (0..64).map(|k| ((k as f32) * 0.731).sin() * 1.5).collect();
+    Tensor::from_data(TensorData::new(values, [32, 2]), device)
+}
+
+fn reference_model(device: &Device, activation: Activation) -> Mlp {
+    device.seed(5);
+    let model = MlpConfig::new(vec![2, 24, 24, 1]).with_activation(activation).init(device).unwrap();
+    // burn initialises weights lazily, on first use; touch them so clones and moved copies
+    // share one set of weights instead of each drawing its own.
+    let _ = model.forward(points(device));
+    model
+}
+
+#[test]
+fn forward_and_jets_agree_across_backends() {
+    let flex = kiln_core::device(BackendKind::Flex).unwrap();
+    for activation in Activation::ALL {
+        let model = reference_model(&flex, activation);
+        let x = points(&flex);
+        let want_u = model.forward(x.clone());
+        let want_jet = model.forward_jet(x, SecondOrder::Full);
+        for kind in others() {
+            let device = kiln_core::device(kind).unwrap();
+            let moved = model.clone().fork(&device);
+            let x = points(&device);
+            let u = moved.forward(x.clone());
+            let jet = moved.forward_jet(x, SecondOrder::Full);
+            let d_u = max_rel_diff(u.to_device(&flex), want_u.clone());
+            assert!(d_u < 1e-4, "{kind} {activation:?} forward differs by {d_u}");
+            let d_lap = max_rel_diff(jet.laplacian().unwrap().to_device(&flex), want_jet.laplacian().unwrap());
+            assert!(d_lap < 1e-3, "{kind} {activation:?} Laplacian differs by {d_lap}");
+            let d_xy = max_rel_diff(jet.d2(0, 1).unwrap().to_device(&flex), want_jet.d2(0, 1).unwrap());
+            assert!(d_xy < 1e-3, "{kind} {activation:?} u_xy differs by {d_xy}");
+        }
+    }
+}
+
+/// The parameter gradients of a loss built from the Laplacian agree, relative to their scale.
+///
+/// (Comparing weights after an Adam step would not do: Adam's first step is lr·sign(g), so a
+/// gradient that is zero up to rounding moves a weight by ±lr depending on the backend.)
+#[test]
+fn jet_loss_gradients_agree_across_backends() {
+    let grads_of = |device: &Device, model: &Mlp| {
+        let x = points(device);
+        let jet = model.forward_jet(x, SecondOrder::Diagonal);
+        let loss = (jet.laplacian().unwrap() + jet.value()).square().mean();
+        let grads = GradientsParams::from_grads(loss.backward(), model);
+        model
+            .layers
+            .iter()
+            .map(|l| grads.get::<2>(l.weight.id).unwrap_or_else(|| panic!("no gradient for a weight on {device:?}; {} grads; require_grad {}", grads.len(), l.weight.is_require_grad())))
+            .collect::<Vec<_>>()
+    };
+    let flex = kiln_core::autodiff_device(BackendKind::Flex).unwrap();
+    let model = reference_model(&flex, Activation::Tanh);
+    let want = grads_of(&flex, &model);
+    for kind in others() {
+        let device = kiln_core::autodiff_device(kind).unwrap();
+        let got = grads_of(&device, &model.clone().fork(&device));
+        for (layer, (a, b)) in got.into_iter().zip(&want).enumerate() {
+            let scale = b.clone().abs().max().into_scalar::<f64>();
+            let diff = (a.to_device(&flex) - b.clone()).abs().max().into_scalar::<f64>();
+            assert!(diff <= 1e-4 * scale, "{kind}: layer {layer} weight gradient differs by {diff} (scale {scale})");
+        }
+    }
+}
+
+/// wgpu's f64 transcendental functions are unreliable, so kiln refuses f64 there.
+#[cfg(feature = "wgpu")]
+#[test]
+fn f64_is_refused_on_wgpu() {
+    let device = kiln_core::device(BackendKind::Wgpu).unwrap();
+    let err = kiln_core::device::configure_precision(&device, kiln_core::Precision::F64).unwrap_err();
+    assert!(err.to_string().contains("use f32 on wgpu"), "{err}");
+}
