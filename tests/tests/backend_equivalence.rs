@@ -25,7 +25,10 @@ fn points(device: &Device) -> Tensor<2> {
 
 fn reference_model(device: &Device, activation: Activation) -> Mlp {
     device.seed(5);
-    let model = MlpConfig::new(vec![2, 24, 24, 1]).with_activation(activation).init(device).unwrap();
+    let model = MlpConfig::new(vec![2, 24, 24, 1])
+        .with_activation(activation)
+        .init(device)
+        .unwrap();
     // burn initialises weights lazily, on first use; touch them so clones and moved copies
     // share one set of weights instead of each drawing its own.
     let _ = model.forward(points(device));
@@ -48,9 +51,18 @@ fn forward_and_jets_agree_across_backends() {
             let jet = moved.forward_jet(x, SecondOrder::Full);
             let d_u = max_rel_diff(u.to_device(&flex), want_u.clone());
             assert!(d_u < 1e-4, "{kind} {activation:?} forward differs by {d_u}");
-            let d_lap = max_rel_diff(jet.laplacian().unwrap().to_device(&flex), want_jet.laplacian().unwrap());
-            assert!(d_lap < 1e-3, "{kind} {activation:?} Laplacian differs by {d_lap}");
-            let d_xy = max_rel_diff(jet.d2(0, 1).unwrap().to_device(&flex), want_jet.d2(0, 1).unwrap());
+            let d_lap = max_rel_diff(
+                jet.laplacian().unwrap().to_device(&flex),
+                want_jet.laplacian().unwrap(),
+            );
+            assert!(
+                d_lap < 1e-3,
+                "{kind} {activation:?} Laplacian differs by {d_lap}"
+            );
+            let d_xy = max_rel_diff(
+                jet.d2(0, 1).unwrap().to_device(&flex),
+                want_jet.d2(0, 1).unwrap(),
+            );
             assert!(d_xy < 1e-3, "{kind} {activation:?} u_xy differs by {d_xy}");
         }
     }
@@ -70,7 +82,15 @@ fn jet_loss_gradients_agree_across_backends() {
         model
             .layers
             .iter()
-            .map(|l| grads.get::<2>(l.weight.id).unwrap_or_else(|| panic!("no gradient for a weight on {device:?}; {} grads; require_grad {}", grads.len(), l.weight.is_require_grad())))
+            .map(|l| {
+                grads.get::<2>(l.weight.id).unwrap_or_else(|| {
+                    panic!(
+                        "no gradient for a weight on {device:?}; {} grads; require_grad {}",
+                        grads.len(),
+                        l.weight.is_require_grad()
+                    )
+                })
+            })
             .collect::<Vec<_>>()
     };
     let flex = kiln_core::autodiff_device(BackendKind::Flex).unwrap();
@@ -81,8 +101,14 @@ fn jet_loss_gradients_agree_across_backends() {
         let got = grads_of(&device, &model.clone().fork(&device));
         for (layer, (a, b)) in got.into_iter().zip(&want).enumerate() {
             let scale = b.clone().abs().max().into_scalar::<f64>();
-            let diff = (a.to_device(&flex) - b.clone()).abs().max().into_scalar::<f64>();
-            assert!(diff <= 1e-4 * scale, "{kind}: layer {layer} weight gradient differs by {diff} (scale {scale})");
+            let diff = (a.to_device(&flex) - b.clone())
+                .abs()
+                .max()
+                .into_scalar::<f64>();
+            assert!(
+                diff <= 1e-4 * scale,
+                "{kind}: layer {layer} weight gradient differs by {diff} (scale {scale})"
+            );
         }
     }
 }
@@ -92,6 +118,7 @@ fn jet_loss_gradients_agree_across_backends() {
 #[test]
 fn f64_is_refused_on_wgpu() {
     let device = kiln_core::device(BackendKind::Wgpu).unwrap();
-    let err = kiln_core::device::configure_precision(&device, kiln_core::Precision::F64).unwrap_err();
+    let err =
+        kiln_core::device::configure_precision(&device, kiln_core::Precision::F64).unwrap_err();
     assert!(err.to_string().contains("use f32 on wgpu"), "{err}");
 }

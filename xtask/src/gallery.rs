@@ -24,17 +24,31 @@ fn discover(root: &Path, prefix: &str) -> Result<Vec<Entry>, String> {
         .collect();
     dirs.sort();
     for dir in dirs {
-        let Ok(files) = fs::read_dir(dir.join("examples")) else { continue };
-        let krate = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let Ok(files) = fs::read_dir(dir.join("examples")) else {
+            continue;
+        };
+        let krate = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let mut stems: Vec<String> = files
             .filter_map(|e| e.ok())
-            .filter_map(|e| e.path().file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .filter_map(|e| {
+                e.path()
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+            })
             .filter(|s| s.starts_with(prefix))
             .collect();
         stems.sort();
         for example in stems {
             let name = example[prefix.len()..].replace('_', "-");
-            found.push(Entry { krate: krate.clone(), example, name });
+            found.push(Entry {
+                krate: krate.clone(),
+                example,
+                name,
+            });
         }
     }
     Ok(found)
@@ -48,14 +62,27 @@ fn select(all: Vec<Entry>, wanted: &[String], kind: &str) -> Result<Vec<Entry>, 
     for w in wanted {
         if !all.iter().any(|e| &e.name == w) {
             let names: Vec<&str> = all.iter().map(|e| e.name.as_str()).collect();
-            return Err(format!("unknown {kind} `{w}`; available: {}", names.join(", ")));
+            return Err(format!(
+                "unknown {kind} `{w}`; available: {}",
+                names.join(", ")
+            ));
         }
     }
-    Ok(all.into_iter().filter(|e| wanted.contains(&e.name)).collect())
+    Ok(all
+        .into_iter()
+        .filter(|e| wanted.contains(&e.name))
+        .collect())
 }
 
 fn run_example(entry: &Entry, env: &[(&str, &str)], extra: &[&str]) -> Result<(), String> {
-    let mut args = vec!["run", "--release", "-p", &entry.krate, "--example", &entry.example];
+    let mut args = vec![
+        "run",
+        "--release",
+        "-p",
+        &entry.krate,
+        "--example",
+        &entry.example,
+    ];
     if !extra.is_empty() {
         args.push("--");
         args.extend_from_slice(extra);
@@ -105,18 +132,31 @@ fn write_index(report: &Path) -> Result<PathBuf, String> {
     let mut md = String::from("# kiln demo report\n\nWritten by `cargo xtask demo`.\n");
     for dir in dirs {
         let path = dir.join("report.json");
-        let text = fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
+        let text = fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let json: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
         let name = json["name"].as_str().unwrap_or("?");
-        let _ = write!(md, "\n## {name}: {}\n\n", json["title"].as_str().unwrap_or(""));
+        let _ = write!(
+            md,
+            "\n## {name}: {}\n\n",
+            json["title"].as_str().unwrap_or("")
+        );
         if let Some(summary) = json["summary"].as_str().filter(|s| !s.is_empty()) {
             let _ = write!(md, "{summary}\n\n");
         }
-        let _ = writeln!(md, "Backend: `{}`\n\n| metric | value |\n|---|---|", json["backend"].as_str().unwrap_or("?"));
+        let _ = writeln!(
+            md,
+            "Backend: `{}`\n\n| metric | value |\n|---|---|",
+            json["backend"].as_str().unwrap_or("?")
+        );
         if let Some(metrics) = json["metrics"].as_object() {
             for (k, v) in metrics {
-                let _ = writeln!(md, "| {k} | {} |", v.as_f64().map_or("?".into(), |v| format!("{v:.4e}")));
+                let _ = writeln!(
+                    md,
+                    "| {k} | {} |",
+                    v.as_f64().map_or("?".into(), |v| format!("{v:.4e}"))
+                );
             }
         }
         if let Some(plots) = json["plots"].as_array() {

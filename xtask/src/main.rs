@@ -68,7 +68,18 @@ fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
 
 fn ci() -> Result<(), String> {
     cargo(&["fmt", "--all", "--", "--check"], &[])?;
-    cargo(&["clippy", "--workspace", "--all-targets", "--release", "--", "-D", "warnings"], &[])?;
+    cargo(
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--release",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
     test(&[])
 }
 
@@ -81,7 +92,10 @@ fn test(args: &[String]) -> Result<(), String> {
     };
     match backend {
         None => cargo(&["test", "--workspace", "--release"], &[]),
-        Some(b @ ("flex" | "ndarray")) => cargo(&["test", "--workspace", "--release"], &[("KILN_BACKEND", b)]),
+        Some(b @ ("flex" | "ndarray")) => cargo(
+            &["test", "--workspace", "--release"],
+            &[("KILN_BACKEND", b)],
+        ),
         Some("wgpu") => cargo(
             &[
                 "test",
@@ -95,10 +109,15 @@ fn test(args: &[String]) -> Result<(), String> {
             ],
             &[("KILN_BACKEND", "wgpu")],
         ),
-        Some(other) => Err(format!("unknown backend `{other}`: valid backends are flex, ndarray, wgpu")),
+        Some(other) => Err(format!(
+            "unknown backend `{other}`: valid backends are flex, ndarray, wgpu"
+        )),
     }
 }
 
 fn doc() -> Result<(), String> {
-    cargo(&["doc", "--workspace", "--no-deps", "--release"], &[("RUSTDOCFLAGS", "-D warnings")])
+    cargo(
+        &["doc", "--workspace", "--no-deps", "--release"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )
 }

@@ -30,8 +30,16 @@ fn d2f(x: f64) -> f64 {
     (-x).exp() * ((1.0 - w * w) * (w * x).sin() - 2.0 * w * (w * x).cos())
 }
 
-fn column(xs: &[f64], g: fn(f64) -> f64, device: &burn::tensor::Device) -> kiln_core::Result<Tensor<2>> {
-    from_f64(&xs.iter().map(|&x| g(x)).collect::<Vec<_>>(), [xs.len(), 1], device)
+fn column(
+    xs: &[f64],
+    g: fn(f64) -> f64,
+    device: &burn::tensor::Device,
+) -> kiln_core::Result<Tensor<2>> {
+    from_f64(
+        &xs.iter().map(|&x| g(x)).collect::<Vec<_>>(),
+        [xs.len(), 1],
+        device,
+    )
 }
 
 fn rel_l2(pred: &[f64], truth: &[f64]) -> f64 {
@@ -44,9 +52,15 @@ fn main() -> kiln_core::Result<()> {
     let backend = BackendKind::from_env()?;
     let device = kiln_core::autodiff_device(backend)?;
     device.seed(2024);
-    let mut report = DemoReport::new("fit-derivative", "An MLP fits a function and its derivative", backend.name())?;
+    let mut report = DemoReport::new(
+        "fit-derivative",
+        "An MLP fits a function and its derivative",
+        backend.name(),
+    )?;
 
-    let model: Mlp = MlpConfig::new(vec![1, 32, 32, 32, 1]).with_activation(Activation::Tanh).init(&device)?;
+    let model: Mlp = MlpConfig::new(vec![1, 32, 32, 32, 1])
+        .with_activation(Activation::Tanh)
+        .init(&device)?;
     let train_x: Vec<f64> = (0..200).map(|i| 2.0 * i as f64 / 199.0).collect();
     let x = from_f64(&train_x, [train_x.len(), 1], &device)?;
     let u_true = column(&train_x, f, &device)?;
@@ -58,21 +72,30 @@ fn main() -> kiln_core::Result<()> {
         .with_schedule(Schedule::Cosine { min_lr: 1e-5 })
         .with_seed(7)
         .with_log_every(500);
-    let trainer = config.init()?.with_label("fit-derivative").with_output_dir(report.path("run"));
-    let outcome = trainer.fit(model, &device, |m: &Mlp, _| {
-        let jet = m.forward_jet(x.clone(), SecondOrder::None);
-        let value = kiln_core::metrics::mse(jet.value(), u_true.clone())?;
-        let slope = kiln_core::metrics::mse(jet.d(0), du_true.clone())?;
-        Ok(kiln_core::train::Loss::new(value.clone() + slope.clone().mul_scalar(derivative_weight))
+    let trainer = config
+        .init()?
+        .with_label("fit-derivative")
+        .with_output_dir(report.path("run"));
+    let outcome =
+        trainer.fit(model, &device, |m: &Mlp, _| {
+            let jet = m.forward_jet(x.clone(), SecondOrder::None);
+            let value = kiln_core::metrics::mse(jet.value(), u_true.clone())?;
+            let slope = kiln_core::metrics::mse(jet.d(0), du_true.clone())?;
+            Ok(kiln_core::train::Loss::new(
+                value.clone() + slope.clone().mul_scalar(derivative_weight),
+            )
             .with_term("u", value)
             .with_term("u_x", slope))
-    })?;
+        })?;
 
     // Evaluate on a finer grid than the training points, without autodiff.
     let model = outcome.model.valid();
     let plain = device.clone().without_autodiff();
     let test_x: Vec<f64> = (0..1001).map(|i| 2.0 * i as f64 / 1000.0).collect();
-    let jet = model.forward_jet(from_f64(&test_x, [test_x.len(), 1], &plain)?, SecondOrder::Diagonal);
+    let jet = model.forward_jet(
+        from_f64(&test_x, [test_x.len(), 1], &plain)?,
+        SecondOrder::Diagonal,
+    );
     let u = to_f64_vec(jet.value());
     let du = to_f64_vec(jet.d(0));
     let d2u = to_f64_vec(jet.d2(0, 0).expect("diagonal jet carries u_xx"));
@@ -93,12 +116,30 @@ fn main() -> kiln_core::Result<()> {
         outcome.steps
     ));
 
-    let pairs = |ys: &[f64]| test_x.iter().copied().zip(ys.iter().copied()).collect::<Vec<_>>();
+    let pairs = |ys: &[f64]| {
+        test_x
+            .iter()
+            .copied()
+            .zip(ys.iter().copied())
+            .collect::<Vec<_>>()
+    };
     let sparse = |ys: &[f64]| pairs(ys).into_iter().step_by(40).collect::<Vec<_>>();
     for (file, title, label, pred, truth) in [
         ("u.png", "u(x): network vs truth", "u", &u, &u_t),
-        ("u_x.png", "u_x(x): network (jet) vs truth", "u_x", &du, &du_t),
-        ("u_xx.png", "u_xx(x), never supervised: network (jet) vs truth", "u_xx", &d2u, &d2u_t),
+        (
+            "u_x.png",
+            "u_x(x): network (jet) vs truth",
+            "u_x",
+            &du,
+            &du_t,
+        ),
+        (
+            "u_xx.png",
+            "u_xx(x), never supervised: network (jet) vs truth",
+            "u_xx",
+            &d2u,
+            &d2u_t,
+        ),
     ] {
         LinePlot::new(title, "x", label)
             .with(Series::line("network", pairs(pred)))
@@ -110,7 +151,12 @@ fn main() -> kiln_core::Result<()> {
         .log_y()
         .with(Series::line(
             "loss",
-            outcome.losses.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l)).collect(),
+            outcome
+                .losses
+                .iter()
+                .enumerate()
+                .map(|(i, &l)| ((i + 1) as f64, l))
+                .collect(),
         ))
         .save(report.path("loss.png"), (800, 480))?;
     report.plot("loss.png", "training loss (log scale)");

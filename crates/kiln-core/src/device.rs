@@ -212,7 +212,10 @@ mod tests {
     #[test]
     fn parses_names_case_insensitively() {
         assert_eq!("FLEX".parse::<BackendKind>().unwrap(), BackendKind::Flex);
-        assert_eq!(" ndarray ".parse::<BackendKind>().unwrap(), BackendKind::Ndarray);
+        assert_eq!(
+            " ndarray ".parse::<BackendKind>().unwrap(),
+            BackendKind::Ndarray
+        );
         assert_eq!("wgpu".parse::<BackendKind>().unwrap(), BackendKind::Wgpu);
     }
 
@@ -225,7 +228,10 @@ mod tests {
 
     #[test]
     fn cpu_devices_are_recognised() {
-        assert_eq!(backend_of(&device(BackendKind::Flex).unwrap()), Some(BackendKind::Flex));
+        assert_eq!(
+            backend_of(&device(BackendKind::Flex).unwrap()),
+            Some(BackendKind::Flex)
+        );
         assert_eq!(
             backend_of(&autodiff_device(BackendKind::Ndarray).unwrap()),
             Some(BackendKind::Ndarray)

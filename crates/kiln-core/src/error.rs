@@ -11,7 +11,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A backend name that kiln does not know.
-    #[error("unknown backend `{name}`: valid backends are {valid} (set KILN_BACKEND or pass one of them)")]
+    #[error(
+        "unknown backend `{name}`: valid backends are {valid} (set KILN_BACKEND or pass one of them)"
+    )]
     UnknownBackend {
         /// The name that was given.
         name: String,

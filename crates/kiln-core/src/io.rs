@@ -103,9 +103,16 @@ impl NpyArray {
         }
     }
 
-    fn check_shape<const D: usize>(&self, expected: &[Option<usize>; D], origin: &Origin) -> Result<[usize; D]> {
+    fn check_shape<const D: usize>(
+        &self,
+        expected: &[Option<usize>; D],
+        origin: &Origin,
+    ) -> Result<[usize; D]> {
         let fits = self.shape.len() == D
-            && expected.iter().zip(&self.shape).all(|(e, f)| e.is_none_or(|e| e == *f));
+            && expected
+                .iter()
+                .zip(&self.shape)
+                .all(|(e, f)| e.is_none_or(|e| e == *f));
         if !fits {
             let spec: Vec<String> = expected
                 .iter()
@@ -128,7 +135,11 @@ impl NpyArray {
     ///
     /// # Errors
     /// [`Error::Data`] for a shape that does not fit or a boolean array.
-    pub fn to_tensor<const D: usize>(&self, expected: [Option<usize>; D], device: &Device) -> Result<Tensor<D>> {
+    pub fn to_tensor<const D: usize>(
+        &self,
+        expected: [Option<usize>; D],
+        device: &Device,
+    ) -> Result<Tensor<D>> {
         self.to_tensor_from(expected, device, &Origin::memory())
     }
 
@@ -142,9 +153,13 @@ impl NpyArray {
         let data = match &self.data {
             ArrayData::F32(v) => TensorData::new(v.clone(), dims),
             ArrayData::F64(v) => TensorData::new(v.clone(), dims),
-            ArrayData::Int(v) => TensorData::new(v.iter().map(|&x| x as f64).collect::<Vec<_>>(), dims),
+            ArrayData::Int(v) => {
+                TensorData::new(v.iter().map(|&x| x as f64).collect::<Vec<_>>(), dims)
+            }
             ArrayData::Bool(_) => {
-                return Err(origin.error("expected a float or int array, found dtype bool".to_string()));
+                return Err(
+                    origin.error("expected a float or int array, found dtype bool".to_string())
+                );
             }
         };
         Ok(Tensor::from_data(data, device))
@@ -171,7 +186,10 @@ impl NpyArray {
         let dims = self.check_shape(&expected, origin)?;
         match &self.data {
             ArrayData::Int(v) => Ok(Tensor::from_data(TensorData::new(v.clone(), dims), device)),
-            other => Err(origin.error(format!("expected an int array, found dtype {}", other.kind()))),
+            other => Err(origin.error(format!(
+                "expected an int array, found dtype {}",
+                other.kind()
+            ))),
         }
     }
 
@@ -188,7 +206,10 @@ impl NpyArray {
         let dims = self.check_shape(&expected, &origin)?;
         match &self.data {
             ArrayData::Bool(v) => Ok(Tensor::from_data(TensorData::new(v.clone(), dims), device)),
-            other => Err(origin.error(format!("expected a bool array, found dtype {}", other.kind()))),
+            other => Err(origin.error(format!(
+                "expected a bool array, found dtype {}",
+                other.kind()
+            ))),
         }
     }
 }
@@ -231,7 +252,13 @@ fn read_array<R: Read>(file: NpyFile<R>, origin: &Origin) -> Result<NpyArray> {
     let bad = |e: io::Error| origin.error(format!("cannot read the array data: {e}"));
     macro_rules! ints {
         ($t:ty) => {
-            ArrayData::Int(file.into_vec::<$t>().map_err(bad)?.into_iter().map(|x| x as i64).collect())
+            ArrayData::Int(
+                file.into_vec::<$t>()
+                    .map_err(bad)?
+                    .into_iter()
+                    .map(|x| x as i64)
+                    .collect(),
+            )
         };
     }
     let data = match (ts.type_char(), ts.size_field()) {
@@ -250,7 +277,9 @@ fn read_array<R: Read>(file: NpyFile<R>, origin: &Origin) -> Result<NpyArray> {
             let mut out = Vec::with_capacity(values.len());
             for v in values {
                 out.push(i64::try_from(v).map_err(|_| {
-                    origin.error(format!("uint64 value {v} does not fit in i64; convert the array to float"))
+                    origin.error(format!(
+                        "uint64 value {v} does not fit in i64; convert the array to float"
+                    ))
                 })?);
             }
             ArrayData::Int(out)
@@ -298,7 +327,9 @@ fn to_c_order(array: NpyArray) -> NpyArray {
 }
 
 fn open(path: &Path) -> Result<BufReader<File>> {
-    File::open(path).map(BufReader::new).map_err(|e| Error::io(path, e))
+    File::open(path)
+        .map(BufReader::new)
+        .map_err(|e| Error::io(path, e))
 }
 
 /// Reads a `.npy` file.
@@ -312,8 +343,11 @@ pub fn read_npy(path: impl AsRef<Path>) -> Result<NpyArray> {
         path: path.to_path_buf(),
         array: None,
     };
-    let file = NpyFile::new(open(path)?)
-        .map_err(|e| origin.error(format!("not a valid .npy file ({e}); write it with numpy.save")))?;
+    let file = NpyFile::new(open(path)?).map_err(|e| {
+        origin.error(format!(
+            "not a valid .npy file ({e}); write it with numpy.save"
+        ))
+    })?;
     read_array(file, &origin)
 }
 
@@ -442,7 +476,8 @@ impl<R: Read + Seek> Npz<R> {
         device: &Device,
     ) -> Result<Tensor<D, Int>> {
         let origin = self.origin(name);
-        self.array(name)?.to_int_tensor_from(expected, device, &origin)
+        self.array(name)?
+            .to_int_tensor_from(expected, device, &origin)
     }
 }
 
@@ -450,14 +485,20 @@ impl<R: Read + Seek> Npz<R> {
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be written.
-pub fn write_npz<'a>(path: impl AsRef<Path>, arrays: impl IntoIterator<Item = (&'a str, &'a NpyArray)>) -> Result<()> {
+pub fn write_npz<'a>(
+    path: impl AsRef<Path>,
+    arrays: impl IntoIterator<Item = (&'a str, &'a NpyArray)>,
+) -> Result<()> {
     let path = path.as_ref();
     let io_err = |e: io::Error| Error::io(path, e);
     let mut npz = npyz::npz::NpzWriter::create(path).map_err(io_err)?;
     for (name, array) in arrays {
         let entry = npz.zip_writer();
         entry
-            .start_file(npyz::npz::file_name_from_array_name(name), Default::default())
+            .start_file(
+                npyz::npz::file_name_from_array_name(name),
+                Default::default(),
+            )
             .map_err(|e| io_err(e.into()))?;
         write_to(array, &mut *entry).map_err(io_err)?;
     }

@@ -39,10 +39,18 @@ pub fn mse<const D: usize>(pred: Tensor<D>, target: Tensor<D>) -> Result<Tensor<
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when the shapes differ; [`Error::InvalidConfig`] for `p < 1`.
-pub fn relative_lp<const D: usize>(pred: Tensor<D>, target: Tensor<D>, p: f64) -> Result<Tensor<1>> {
+pub fn relative_lp<const D: usize>(
+    pred: Tensor<D>,
+    target: Tensor<D>,
+    p: f64,
+) -> Result<Tensor<1>> {
     same_shape(&pred, &target, "relative_lp")?;
-    if !(p >= 1.0) {
-        return Err(Error::config("p", p, "the Lp norm needs p >= 1 (use 2 for the relative L2 error)"));
+    if p.is_nan() || p < 1.0 {
+        return Err(Error::config(
+            "p",
+            p,
+            "the Lp norm needs p >= 1 (use 2 for the relative L2 error)",
+        ));
     }
     let diff = per_sample(pred - target.clone());
     let target = per_sample(target);
@@ -64,11 +72,16 @@ pub fn relative_l2<const D: usize>(pred: Tensor<D>, target: Tensor<D>) -> Result
 /// As [`relative_lp`].
 pub fn lp<const D: usize>(pred: Tensor<D>, target: Tensor<D>, p: f64) -> Result<Tensor<1>> {
     same_shape(&pred, &target, "lp")?;
-    if !(p >= 1.0) {
+    if p.is_nan() || p < 1.0 {
         return Err(Error::config("p", p, "the Lp norm needs p >= 1"));
     }
     let diff = per_sample(pred - target);
-    Ok(diff.abs().powf_scalar(p).sum_dim(1).powf_scalar(1.0 / p).mean())
+    Ok(diff
+        .abs()
+        .powf_scalar(p)
+        .sum_dim(1)
+        .powf_scalar(1.0 / p)
+        .mean())
 }
 
 /// Largest absolute difference. Returns a one-element tensor.

@@ -5,8 +5,8 @@ use burn::module::Module;
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
-use crate::jet::{Activation, FourierFeatures, FourierFeaturesConfig, Jet, SecondOrder};
 use crate::Error;
+use crate::jet::{Activation, FourierFeatures, FourierFeaturesConfig, Jet, SecondOrder};
 
 /// Configuration of an [`Mlp`].
 #[derive(Config, Debug)]
@@ -75,7 +75,10 @@ impl MlpConfig {
     pub fn init(&self, device: &Device) -> crate::Result<Mlp> {
         self.validate()?;
         let fourier = self.fourier.as_ref().map(|f| f.init(device));
-        let first = self.fourier.as_ref().map_or(self.sizes[0], |f| f.output_size());
+        let first = self
+            .fourier
+            .as_ref()
+            .map_or(self.sizes[0], |f| f.output_size());
         let mut widths = self.sizes.clone();
         widths[0] = first;
         let layers = widths

@@ -30,7 +30,11 @@ fn ensure_font() {
     static FONT_READY: OnceLock<()> = OnceLock::new();
     FONT_READY.get_or_init(|| {
         // The embedded TTF is valid, so registration cannot fail.
-        let _ = plotters::style::register_font(FONT, FontStyle::Normal, epaint_default_fonts::UBUNTU_LIGHT);
+        let _ = plotters::style::register_font(
+            FONT,
+            FontStyle::Normal,
+            epaint_default_fonts::UBUNTU_LIGHT,
+        );
     });
 }
 
@@ -89,7 +93,11 @@ pub struct LinePlot {
 
 impl LinePlot {
     /// An empty plot with a title and axis labels.
-    pub fn new(title: impl Into<String>, x_label: impl Into<String>, y_label: impl Into<String>) -> Self {
+    pub fn new(
+        title: impl Into<String>,
+        x_label: impl Into<String>,
+        y_label: impl Into<String>,
+    ) -> Self {
         LinePlot {
             title: title.into(),
             x_label: x_label.into(),
@@ -118,7 +126,8 @@ impl LinePlot {
     pub fn save(&self, path: impl AsRef<Path>, size: (u32, u32)) -> Result<()> {
         let path = path.as_ref();
         let err = plot_error(path);
-        let keep = |&(x, y): &(f64, f64)| x.is_finite() && y.is_finite() && (!self.log_y || y > 0.0);
+        let keep =
+            |&(x, y): &(f64, f64)| x.is_finite() && y.is_finite() && (!self.log_y || y > 0.0);
         let series: Vec<(&Series, Vec<(f64, f64)>)> = self
             .series
             .iter()
@@ -159,10 +168,15 @@ impl LinePlot {
                             .legend(move |(x, y)| Circle::new((x + 10, y), 3, color.filled()));
                     } else {
                         chart
-                            .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
+                            .draw_series(LineSeries::new(
+                                points.iter().copied(),
+                                color.stroke_width(2),
+                            ))
                             .map_err(|e| err(e.to_string()))?
                             .label(&s.name)
-                            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                            .legend(move |(x, y)| {
+                                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                            });
                     }
                 }
                 chart
@@ -187,7 +201,9 @@ impl LinePlot {
 }
 
 fn min_max(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
+    values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    })
 }
 
 /// The range of the values, widened by `pad` of its width (and made non-empty).
@@ -248,7 +264,8 @@ impl Heatmap {
         let root = BitMapBackend::new(path, size).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
         let (main, bar) = root.split_horizontally(size.0.saturating_sub(110).max(1));
-        self.draw_field(&main, lo, hi).map_err(|e| err(e.to_string()))?;
+        self.draw_field(&main, lo, hi)
+            .map_err(|e| err(e.to_string()))?;
         draw_colour_bar(&bar, lo, hi).map_err(|e| err(e.to_string()))?;
         root.present().map_err(|e| err(e.to_string()))
     }
@@ -258,7 +275,10 @@ impl Heatmap {
         area: &DrawingArea<BitMapBackend<'a>, Shift>,
         lo: f64,
         hi: f64,
-    ) -> std::result::Result<(), DrawingAreaErrorKind<<BitMapBackend<'a> as DrawingBackend>::ErrorType>> {
+    ) -> std::result::Result<
+        (),
+        DrawingAreaErrorKind<<BitMapBackend<'a> as DrawingBackend>::ErrorType>,
+    > {
         let mut chart = ChartBuilder::on(area)
             .caption(&self.title, (FONT, 22))
             .margin(12)
@@ -295,7 +315,8 @@ fn draw_colour_bar<'a>(
     area: &DrawingArea<BitMapBackend<'a>, Shift>,
     lo: f64,
     hi: f64,
-) -> std::result::Result<(), DrawingAreaErrorKind<<BitMapBackend<'a> as DrawingBackend>::ErrorType>> {
+) -> std::result::Result<(), DrawingAreaErrorKind<<BitMapBackend<'a> as DrawingBackend>::ErrorType>>
+{
     let mut chart = ChartBuilder::on(area)
         .margin_top(46)
         .margin_bottom(52)
@@ -314,7 +335,9 @@ fn draw_colour_bar<'a>(
         let v = lo + k as f64 * dv;
         Rectangle::new(
             [(0.0, v), (1.0, v + dv)],
-            ViridisRGB.get_color_normalized(v + 0.5 * dv, lo, hi).filled(),
+            ViridisRGB
+                .get_color_normalized(v + 0.5 * dv, lo, hi)
+                .filled(),
         )
     }))?;
     Ok(())
@@ -335,7 +358,11 @@ pub struct ScatterPlot {
 
 impl ScatterPlot {
     /// An empty scatter plot.
-    pub fn new(title: impl Into<String>, x_label: impl Into<String>, y_label: impl Into<String>) -> Self {
+    pub fn new(
+        title: impl Into<String>,
+        x_label: impl Into<String>,
+        y_label: impl Into<String>,
+    ) -> Self {
         ScatterPlot {
             title: title.into(),
             x_label: x_label.into(),

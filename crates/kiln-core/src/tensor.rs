@@ -26,12 +26,19 @@ pub fn from_f64(values: &[f64], shape: [usize; 2], device: &Device) -> Result<Te
             found: vec![values.len()],
         });
     }
-    Ok(Tensor::from_data(TensorData::new(values.to_vec(), shape), device))
+    Ok(Tensor::from_data(
+        TensorData::new(values.to_vec(), shape),
+        device,
+    ))
 }
 
 /// `n` evenly spaced points from `start` to `end` inclusive, as a `[n, 1]` column.
 pub fn linspace(start: f64, end: f64, n: usize, device: &Device) -> Tensor<2> {
-    let step = if n > 1 { (end - start) / (n - 1) as f64 } else { 0.0 };
+    let step = if n > 1 {
+        (end - start) / (n - 1) as f64
+    } else {
+        0.0
+    };
     let values: Vec<f64> = (0..n).map(|i| start + step * i as f64).collect();
     Tensor::from_data(TensorData::new(values, [n, 1]), device)
 }
@@ -40,7 +47,11 @@ pub fn linspace(start: f64, end: f64, n: usize, device: &Device) -> Tensor<2> {
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when the shapes differ.
-pub fn check_shape<const D: usize>(tensor: &Tensor<D>, expected: [usize; D], context: &str) -> Result<()> {
+pub fn check_shape<const D: usize>(
+    tensor: &Tensor<D>,
+    expected: [usize; D],
+    context: &str,
+) -> Result<()> {
     let found = tensor.dims();
     if found != expected {
         return Err(Error::ShapeMismatch {

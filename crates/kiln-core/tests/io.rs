@@ -66,19 +66,35 @@ proptest! {
 fn float_tensors_round_trip_with_shape_checks() {
     let device = kiln_core::device(backend()).unwrap();
     let values: Vec<f64> = (0..24).map(|i| i as f64 * 0.25 - 3.0).collect();
-    let t = kiln_core::tensor::from_f64(&values, [4, 6], &device).unwrap().reshape([2, 3, 4]);
+    let t = kiln_core::tensor::from_f64(&values, [4, 6], &device)
+        .unwrap()
+        .reshape([2, 3, 4]);
     let path = scratch("tensor.npz");
     let array = NpyArray::from_tensor(t);
     write_npz(&path, [("u", &array)]).unwrap();
     let mut npz = Npz::open(&path).unwrap();
-    let back = npz.tensor::<3>("u", [Some(2), None, Some(4)], &device).unwrap();
+    let back = npz
+        .tensor::<3>("u", [Some(2), None, Some(4)], &device)
+        .unwrap();
     assert_eq!(back.dims(), [2, 3, 4]);
     assert_eq!(to_f64_vec(back), values);
 
-    let err = npz.tensor::<3>("u", [Some(2), Some(5), None], &device).unwrap_err().to_string();
-    assert!(err.contains("tensor.npz") && err.contains("array `u`"), "{err}");
-    assert!(err.contains("expected shape [2, 5, _], found [2, 3, 4]"), "{err}");
-    let err = npz.tensor::<2>("u", [None, None], &device).unwrap_err().to_string();
+    let err = npz
+        .tensor::<3>("u", [Some(2), Some(5), None], &device)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("tensor.npz") && err.contains("array `u`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("expected shape [2, 5, _], found [2, 3, 4]"),
+        "{err}"
+    );
+    let err = npz
+        .tensor::<2>("u", [None, None], &device)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("expected shape [_, _]"), "{err}");
 }
 
@@ -86,34 +102,51 @@ fn float_tensors_round_trip_with_shape_checks() {
 fn fortran_order_and_narrow_ints_from_numpy_layout() {
     let device = kiln_core::device(backend()).unwrap();
     // The 2x3 matrix [[1, 2, 3], [4, 5, 6]] stored column by column.
-    let payload: Vec<u8> = [1.0f64, 4.0, 2.0, 5.0, 3.0, 6.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let payload: Vec<u8> = [1.0f64, 4.0, 2.0, 5.0, 3.0, 6.0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
     let path = scratch("fortran.npy");
     std::fs::write(&path, handmade_npy("<f8", true, "(2, 3)", &payload)).unwrap();
     let t = load_npy::<2>(&path, [Some(2), Some(3)], &device).unwrap();
     assert_eq!(to_f64_vec(t), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
 
-    let payload: Vec<u8> = [-7i16, 300, 12].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let payload: Vec<u8> = [-7i16, 300, 12]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
     let path = scratch("int16.npy");
     std::fs::write(&path, handmade_npy("<i2", false, "(3,)", &payload)).unwrap();
     let a = read_npy(&path).unwrap();
     assert_eq!(a.data, ArrayData::Int(vec![-7, 300, 12]));
     let ints = a.to_int_tensor::<1>([Some(3)], &device).unwrap();
-    assert_eq!(ints.into_data().iter::<i64>().collect::<Vec<_>>(), vec![-7, 300, 12]);
+    assert_eq!(
+        ints.into_data().iter::<i64>().collect::<Vec<_>>(),
+        vec![-7, 300, 12]
+    );
 }
 
 #[test]
 fn malformed_npz_gives_a_clear_error() {
     let path = scratch("broken.npz");
     std::fs::write(&path, b"this is not a zip archive at all").unwrap();
-    let err = Npz::open(&path).err().expect("a text file is not an archive");
+    let err = Npz::open(&path)
+        .err()
+        .expect("a text file is not an archive");
     assert!(matches!(err, Error::Data { .. }), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("broken.npz") && text.contains("not a valid .npz archive"), "{text}");
+    assert!(
+        text.contains("broken.npz") && text.contains("not a valid .npz archive"),
+        "{text}"
+    );
 
     let path = scratch("broken.npy");
     std::fs::write(&path, b"\x93NUMPY garbage").unwrap();
     let text = read_npy(&path).unwrap_err().to_string();
-    assert!(text.contains("broken.npy") && text.contains("not a valid .npy file"), "{text}");
+    assert!(
+        text.contains("broken.npy") && text.contains("not a valid .npy file"),
+        "{text}"
+    );
 
     let text = read_npy(scratch("missing.npy")).unwrap_err().to_string();
     assert!(text.contains("missing.npy"), "{text}");
@@ -127,13 +160,28 @@ fn missing_arrays_and_wrong_dtypes_are_named() {
     write_npz(&path, [("mask", &mask)]).unwrap();
     let mut npz = Npz::open(&path).unwrap();
     let text = npz.array("solution").unwrap_err().to_string();
-    assert!(text.contains("array `solution`") && text.contains("[\"mask\"]"), "{text}");
-    let text = npz.tensor::<1>("mask", [Some(2)], &device).unwrap_err().to_string();
-    assert!(text.contains("array `mask`") && text.contains("found dtype bool"), "{text}");
-    let text = npz.int_tensor::<1>("mask", [Some(2)], &device).unwrap_err().to_string();
+    assert!(
+        text.contains("array `solution`") && text.contains("[\"mask\"]"),
+        "{text}"
+    );
+    let text = npz
+        .tensor::<1>("mask", [Some(2)], &device)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("array `mask`") && text.contains("found dtype bool"),
+        "{text}"
+    );
+    let text = npz
+        .int_tensor::<1>("mask", [Some(2)], &device)
+        .unwrap_err()
+        .to_string();
     assert!(text.contains("expected an int array"), "{text}");
     let mask_tensor = mask.to_bool_tensor::<1>([Some(2)], &device).unwrap();
-    assert_eq!(mask_tensor.into_data().iter::<bool>().collect::<Vec<_>>(), vec![true, false]);
+    assert_eq!(
+        mask_tensor.into_data().iter::<bool>().collect::<Vec<_>>(),
+        vec![true, false]
+    );
 }
 
 #[test]

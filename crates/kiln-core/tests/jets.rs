@@ -50,14 +50,22 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
 }
 
-fn model(inputs: usize, hidden: Vec<usize>, outputs: usize, activation: Activation, fourier: bool) -> Mlp {
+fn model(
+    inputs: usize,
+    hidden: Vec<usize>,
+    outputs: usize,
+    activation: Activation,
+    fourier: bool,
+) -> Mlp {
     let mut sizes = vec![inputs];
     sizes.extend(hidden);
     sizes.push(outputs);
     let mut config = MlpConfig::new(sizes).with_activation(activation);
     if fourier {
         config = config.with_fourier(Some(
-            FourierFeaturesConfig::new(inputs, 3).with_sigma(0.5).with_include_input(true),
+            FourierFeaturesConfig::new(inputs, 3)
+                .with_sigma(0.5)
+                .with_include_input(true),
         ));
     }
     config.init(&device()).unwrap()
@@ -196,7 +204,11 @@ fn parameter_gradient_of_laplacian_loss_matches_finite_differences() {
     let grads = GradientsParams::from_grads(loss.backward(), &net);
 
     let layer = &net.layers[1];
-    let weight_grad = to_f64_vec(grads.get::<2>(layer.weight.id).expect("hidden weight has a gradient"));
+    let weight_grad = to_f64_vec(
+        grads
+            .get::<2>(layer.weight.id)
+            .expect("hidden weight has a gradient"),
+    );
     let bias_id = layer.bias.as_ref().unwrap().id;
     let bias_grad = to_f64_vec(grads.get::<1>(bias_id).expect("hidden bias has a gradient"));
 
@@ -204,16 +216,29 @@ fn parameter_gradient_of_laplacian_loss_matches_finite_differences() {
     let h = 1e-6;
     let fd = |target, index| {
         let up = inference.clone().map(&mut Nudge { target, index, h });
-        let down = inference.clone().map(&mut Nudge { target, index, h: -h });
-        (loss_of(&up, &plain).into_scalar::<f64>() - loss_of(&down, &plain).into_scalar::<f64>()) / (2.0 * h)
+        let down = inference.clone().map(&mut Nudge {
+            target,
+            index,
+            h: -h,
+        });
+        (loss_of(&up, &plain).into_scalar::<f64>() - loss_of(&down, &plain).into_scalar::<f64>())
+            / (2.0 * h)
     };
     for index in [0, 7, 20, 35] {
         let numeric = fd(layer.weight.id, index);
-        assert!(close(weight_grad[index], numeric, 1e-5), "weight[{index}]: autodiff {} fd {numeric}", weight_grad[index]);
+        assert!(
+            close(weight_grad[index], numeric, 1e-5),
+            "weight[{index}]: autodiff {} fd {numeric}",
+            weight_grad[index]
+        );
     }
     for index in [0, 3, 5] {
         let numeric = fd(bias_id, index);
-        assert!(close(bias_grad[index], numeric, 1e-5), "bias[{index}]: autodiff {} fd {numeric}", bias_grad[index]);
+        assert!(
+            close(bias_grad[index], numeric, 1e-5),
+            "bias[{index}]: autodiff {} fd {numeric}",
+            bias_grad[index]
+        );
     }
 }
 
@@ -232,15 +257,25 @@ fn laplacian_of_sine_product_is_exact() {
         let expected = -(xs[2 * p].sin() + xs[2 * p + 1].sin());
         assert!(close(lap[p], expected, 1e-12), "{} vs {expected}", lap[p]);
     }
-    assert!(to_f64_vec(u.d2(0, 1).unwrap()).iter().all(|v| v.abs() < 1e-15));
+    assert!(
+        to_f64_vec(u.d2(0, 1).unwrap())
+            .iter()
+            .all(|v| v.abs() < 1e-15)
+    );
 }
 
 #[test]
 fn invalid_mlp_configs_are_errors() {
     let device = device();
-    let err = MlpConfig::new(vec![3]).init(&device).unwrap_err().to_string();
+    let err = MlpConfig::new(vec![3])
+        .init(&device)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("sizes"), "{err}");
-    let err = MlpConfig::new(vec![2, 0, 1]).init(&device).unwrap_err().to_string();
+    let err = MlpConfig::new(vec![2, 0, 1])
+        .init(&device)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("at least 1"), "{err}");
     let err = MlpConfig::new(vec![2, 4, 1])
         .with_fourier(Some(FourierFeaturesConfig::new(3, 4)))

@@ -3,7 +3,9 @@
 //! This file holds a single test so no other test reseeds the device while it runs.
 
 use burn::tensor::{Distribution, Tensor};
-use kiln_core::train::{OptimizerConfig, ProgressMode, Schedule, Trainer, TrainerConfig, read_metrics};
+use kiln_core::train::{
+    OptimizerConfig, ProgressMode, Schedule, Trainer, TrainerConfig, read_metrics,
+};
 use kiln_core::{Activation, BackendKind, Mlp, MlpConfig};
 
 fn config() -> TrainerConfig {
@@ -45,10 +47,17 @@ fn resumed_run_reproduces_the_uninterrupted_loss_curve() {
     let whole = config().init().unwrap().with_output_dir(root.join("whole"));
     let reference = run(&whole, false, 1);
     assert_eq!(reference.len(), 60);
-    assert!(reference[59] < reference[0] * 0.5, "the fit should make progress: {reference:?}");
+    assert!(
+        reference[59] < reference[0] * 0.5,
+        "the fit should make progress: {reference:?}"
+    );
 
     let split_dir = root.join("split");
-    let first = config().init().unwrap().with_output_dir(&split_dir).with_stop_after(25);
+    let first = config()
+        .init()
+        .unwrap()
+        .with_output_dir(&split_dir)
+        .with_stop_after(25);
     let head = run(&first, false, 1);
     assert_eq!(head.len(), 25);
 
@@ -57,12 +66,20 @@ fn resumed_run_reproduces_the_uninterrupted_loss_curve() {
     let resumed = run(&rest, true, 999);
     assert_eq!(resumed.len(), 60);
     for (step, (a, b)) in reference.iter().zip(&resumed).enumerate() {
-        assert!((a - b).abs() <= 1e-6 * a.abs().max(1e-12), "step {}: uninterrupted {a} vs resumed {b}", step + 1);
+        assert!(
+            (a - b).abs() <= 1e-6 * a.abs().max(1e-12),
+            "step {}: uninterrupted {a} vs resumed {b}",
+            step + 1
+        );
     }
 
     let records = read_metrics(split_dir.join("metrics.jsonl")).unwrap();
     let steps: Vec<usize> = records.iter().map(|r| r.step).collect();
-    assert_eq!(steps, (1..=60).collect::<Vec<_>>(), "metrics.jsonl holds each step once");
+    assert_eq!(
+        steps,
+        (1..=60).collect::<Vec<_>>(),
+        "metrics.jsonl holds each step once"
+    );
     assert!(records.iter().all(|r| r.grad_norm.is_some()));
 
     // A checkpoint from another configuration is refused with the differing field named.
@@ -78,7 +95,10 @@ fn resumed_run_reproduces_the_uninterrupted_loss_curve() {
         })
         .unwrap_err()
         .to_string();
-    assert!(err.contains("lr: 0.005 in the checkpoint, 0.01 now"), "{err}");
+    assert!(
+        err.contains("lr: 0.005 in the checkpoint, 0.01 now"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
 

@@ -4,7 +4,9 @@
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use kiln_core::tensor::{from_f64, linspace};
-use kiln_core::train::{OptimizerConfig, ProgressMode, Trainer, TrainerConfig, clip_grad_norm, global_grad_norm};
+use kiln_core::train::{
+    OptimizerConfig, ProgressMode, Trainer, TrainerConfig, clip_grad_norm, global_grad_norm,
+};
 use kiln_core::{BackendKind, Error, Mlp, MlpConfig};
 
 fn linear_fit(optimizer: OptimizerConfig, steps: usize, lr: f64) -> (Mlp, f64) {
@@ -20,7 +22,9 @@ fn linear_fit(optimizer: OptimizerConfig, steps: usize, lr: f64) -> (Mlp, f64) {
         .init()
         .unwrap();
     let out = trainer
-        .fit(model, &device, |m: &Mlp, _| Ok(kiln_core::metrics::mse(m.forward(x.clone()), y.clone())?.into()))
+        .fit(model, &device, |m: &Mlp, _| {
+            Ok(kiln_core::metrics::mse(m.forward(x.clone()), y.clone())?.into())
+        })
         .unwrap();
     let loss = out.final_loss();
     (out.model, loss)
@@ -31,8 +35,16 @@ fn lbfgs_solves_least_squares_to_machine_precision() {
     let (model, loss) = linear_fit(OptimizerConfig::lbfgs(), 5, 1.0);
     assert!(loss < 1e-9, "L-BFGS loss {loss}");
     let w = model.layers[0].weight.val().into_scalar::<f64>();
-    let b = model.layers[0].bias.as_ref().unwrap().val().into_scalar::<f64>();
-    assert!((w - 3.0).abs() < 1e-4 && (b + 2.0).abs() < 1e-4, "w = {w}, b = {b}");
+    let b = model.layers[0]
+        .bias
+        .as_ref()
+        .unwrap()
+        .val()
+        .into_scalar::<f64>();
+    assert!(
+        (w - 3.0).abs() < 1e-4 && (b + 2.0).abs() < 1e-4,
+        "w = {w}, b = {b}"
+    );
 }
 
 #[test]
@@ -49,16 +61,28 @@ fn nan_loss_stops_with_the_step_and_last_finite_loss() {
     let device = kiln_core::autodiff_device(backend()).unwrap();
     let model = MlpConfig::new(vec![1, 4, 1]).init(&device).unwrap();
     let x = linspace(0.0, 1.0, 8, &device);
-    let trainer = TrainerConfig::new(20, 1e-3).with_progress(ProgressMode::Off).init().unwrap();
+    let trainer = TrainerConfig::new(20, 1e-3)
+        .with_progress(ProgressMode::Off)
+        .init()
+        .unwrap();
     let err = trainer
         .fit(model, &device, |m: &Mlp, info| {
             let loss = m.forward(x.clone()).square().mean().add_scalar(1.0);
             // Step 5 (index 4) produces NaN, as a blown-up residual would.
-            Ok(if info.step == 4 { loss.mul_scalar(f64::NAN) } else { loss }.into())
+            Ok(if info.step == 4 {
+                loss.mul_scalar(f64::NAN)
+            } else {
+                loss
+            }
+            .into())
         })
         .unwrap_err();
     match &err {
-        Error::Diverged { step, loss, last_finite } => {
+        Error::Diverged {
+            step,
+            loss,
+            last_finite,
+        } => {
             assert_eq!(*step, 5);
             assert!(loss.is_nan());
             assert!(last_finite.0.is_some_and(|l| l.is_finite() && l >= 1.0));
@@ -66,7 +90,10 @@ fn nan_loss_stops_with_the_step_and_last_finite_loss() {
         other => panic!("expected Diverged, got {other:?}"),
     }
     let text = err.to_string();
-    assert!(text.contains("step 5") && text.contains("last finite loss"), "{text}");
+    assert!(
+        text.contains("step 5") && text.contains("last finite loss"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -89,7 +116,10 @@ fn invalid_configs_name_the_field() {
     let cases: Vec<(TrainerConfig, &str)> = vec![
         (TrainerConfig::new(0, 1e-3), "steps"),
         (TrainerConfig::new(10, -1.0), "lr"),
-        (TrainerConfig::new(10, 1e-3).with_clip_grad_norm(Some(0.0)), "clip_grad_norm"),
+        (
+            TrainerConfig::new(10, 1e-3).with_clip_grad_norm(Some(0.0)),
+            "clip_grad_norm",
+        ),
         (
             TrainerConfig::new(10, 1e-3).with_optimizer(OptimizerConfig::Adam {
                 beta1: 1.2,
@@ -122,18 +152,29 @@ fn metrics_match_closed_forms() {
     let device = kiln_core::device(backend()).unwrap();
     let pred = from_f64(&[1.0, 2.0, 3.0, 4.0], [2, 2], &device).unwrap();
     let target = from_f64(&[1.0, 1.0, 3.0, 6.0], [2, 2], &device).unwrap();
-    let mse = kiln_core::metrics::mse(pred.clone(), target.clone()).unwrap().into_scalar::<f64>();
+    let mse = kiln_core::metrics::mse(pred.clone(), target.clone())
+        .unwrap()
+        .into_scalar::<f64>();
     assert!((mse - 5.0 / 4.0).abs() < 1e-6);
     // Per-sample relative L2: |(0,1)|/|(1,1)| and |(0,-2)|/|(3,6)|, averaged.
-    let rel = kiln_core::metrics::relative_l2(pred.clone(), target.clone()).unwrap().into_scalar::<f64>();
+    let rel = kiln_core::metrics::relative_l2(pred.clone(), target.clone())
+        .unwrap()
+        .into_scalar::<f64>();
     let expected = 0.5 * (1.0 / 2f64.sqrt() + 2.0 / 45f64.sqrt());
     assert!((rel - expected).abs() < 1e-6, "{rel} vs {expected}");
-    let l1 = kiln_core::metrics::relative_lp(pred.clone(), target.clone(), 1.0).unwrap().into_scalar::<f64>();
+    let l1 = kiln_core::metrics::relative_lp(pred.clone(), target.clone(), 1.0)
+        .unwrap()
+        .into_scalar::<f64>();
     assert!((l1 - 0.5 * (0.5 + 2.0 / 9.0)).abs() < 1e-6);
-    let max = kiln_core::metrics::max_abs_error(pred.clone(), target.clone()).unwrap().into_scalar::<f64>();
+    let max = kiln_core::metrics::max_abs_error(pred.clone(), target.clone())
+        .unwrap()
+        .into_scalar::<f64>();
     assert!((max - 2.0).abs() < 1e-6);
     let bad = Tensor::<2>::zeros([3, 2], &device);
-    assert!(matches!(kiln_core::metrics::mse(pred, bad), Err(Error::ShapeMismatch { .. })));
+    assert!(matches!(
+        kiln_core::metrics::mse(pred, bad),
+        Err(Error::ShapeMismatch { .. })
+    ));
 }
 
 /// The backend under test: `KILN_BACKEND`, flex by default.

@@ -95,7 +95,12 @@ impl Activation {
                 // g = ½z(1 + t), t = tanh(u), u = c(z + a z³).
                 let t = gelu_inner(z.clone()).tanh();
                 let sech2 = t.clone().square().neg().add_scalar(1.0);
-                let du = z.clone().square().mul_scalar(3.0 * GELU_A).add_scalar(1.0).mul_scalar(GELU_C);
+                let du = z
+                    .clone()
+                    .square()
+                    .mul_scalar(3.0 * GELU_A)
+                    .add_scalar(1.0)
+                    .mul_scalar(GELU_C);
                 let value = z.clone().mul_scalar(0.5) * t.clone().add_scalar(1.0);
                 // g′ = ½(1 + t) + ½ z sech²(u) u′.
                 let d1 = t.clone().add_scalar(1.0).mul_scalar(0.5)

@@ -81,7 +81,9 @@ impl FourierFeatures {
         let second = z.order() != SecondOrder::None;
         let v = z.value();
         let (s, c) = (v.clone().sin(), v.cos());
-        let sin = z.clone().compose(s.clone(), c.clone(), second.then(|| s.clone().neg()));
+        let sin = z
+            .clone()
+            .compose(s.clone(), c.clone(), second.then(|| s.clone().neg()));
         let cos = z.compose(c.clone(), s.neg(), second.then(|| c.neg()));
         let mut parts = vec![sin, cos];
         if self.include_input {

@@ -70,7 +70,9 @@ impl Jet {
     pub fn input(x: Tensor<2>, order: SecondOrder) -> Self {
         let [batch, n] = x.dims();
         let device = x.device();
-        let eye = Tensor::<2>::eye(n, &device).unsqueeze_dim::<3>(1).expand([n, batch, n]);
+        let eye = Tensor::<2>::eye(n, &device)
+            .unsqueeze_dim::<3>(1)
+            .expand([n, batch, n]);
         let mut slots = vec![x.unsqueeze_dim::<3>(0), eye];
         let second = order.slots(n);
         if second > 0 {
@@ -152,7 +154,11 @@ impl Jet {
     /// # Panics
     /// If `i >= self.inputs()` (a programming error, like indexing past a slice).
     pub fn d(&self, i: usize) -> Tensor<2> {
-        assert!(i < self.inputs, "input index {i} out of range for a jet over {} inputs", self.inputs);
+        assert!(
+            i < self.inputs,
+            "input index {i} out of range for a jet over {} inputs",
+            self.inputs
+        );
         self.slot(1 + i)
     }
 
@@ -168,7 +174,11 @@ impl Jet {
         if j >= self.inputs {
             return None;
         }
-        let index = self.order.pairs(self.inputs).iter().position(|&p| p == (i, j))?;
+        let index = self
+            .order
+            .pairs(self.inputs)
+            .iter()
+            .position(|&p| p == (i, j))?;
         Some(self.slot(1 + self.inputs + index))
     }
 
@@ -239,23 +249,35 @@ impl Jet {
     ///
     /// # Panics
     /// If `second` is `None` while the jet carries second derivatives.
-    pub(crate) fn compose(self, value: Tensor<2>, first: Tensor<2>, second: Option<Tensor<2>>) -> Jet {
+    pub(crate) fn compose(
+        self,
+        value: Tensor<2>,
+        first: Tensor<2>,
+        second: Option<Tensor<2>>,
+    ) -> Jet {
         let n = self.inputs;
         let grad = self.gradient();
         let first3 = first.unsqueeze_dim::<3>(0);
         let mut slots = vec![value.unsqueeze_dim::<3>(0), grad.clone() * first3.clone()];
         if let Some(old_second) = self.second() {
-            let second = second.expect("second derivative of the element-wise map is required")
+            let second = second
+                .expect("second derivative of the element-wise map is required")
                 .unsqueeze_dim::<3>(0);
             let products = match self.order {
                 SecondOrder::None => unreachable!("first-order jets have no second slots"),
                 SecondOrder::Diagonal => grad.clone().square(),
                 SecondOrder::Full => {
-                    let (left, right): (Vec<_>, Vec<_>) =
-                        self.order.pairs(n).into_iter().map(|(i, j)| (i as i64, j as i64)).unzip();
+                    let (left, right): (Vec<_>, Vec<_>) = self
+                        .order
+                        .pairs(n)
+                        .into_iter()
+                        .map(|(i, j)| (i as i64, j as i64))
+                        .unzip();
                     let device = grad.device();
-                    let left = Tensor::<1, Int>::from_data(TensorData::from(left.as_slice()), &device);
-                    let right = Tensor::<1, Int>::from_data(TensorData::from(right.as_slice()), &device);
+                    let left =
+                        Tensor::<1, Int>::from_data(TensorData::from(left.as_slice()), &device);
+                    let right =
+                        Tensor::<1, Int>::from_data(TensorData::from(right.as_slice()), &device);
                     grad.clone().select(0, left) * grad.select(0, right)
                 }
             };
@@ -322,10 +344,10 @@ impl Jet {
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] when the stacks differ in shape.
-    pub fn add(self, other: Jet) -> Result<Jet> {
+    pub fn try_add(self, other: Jet) -> Result<Jet> {
         if self.stack.dims() != other.stack.dims() || self.order != other.order {
             return Err(Error::ShapeMismatch {
-                context: "Jet::add".into(),
+                context: "Jet::try_add".into(),
                 expected: format!("{:?} ({:?})", self.stack.dims(), self.order),
                 found: other.stack.dims().to_vec(),
             });

@@ -36,7 +36,12 @@ pub(crate) fn exists(out: &Path) -> bool {
     dir(out).join(STATE).is_file()
 }
 
-pub(crate) fn save<M: Module + Clone>(out: &Path, model: &M, optim: &Optimizer, state: &State) -> Result<()> {
+pub(crate) fn save<M: Module + Clone>(
+    out: &Path,
+    model: &M,
+    optim: &Optimizer,
+    state: &State,
+) -> Result<()> {
     let final_dir = dir(out);
     let tmp = out.join("checkpoint.tmp");
     if tmp.exists() {
@@ -44,10 +49,13 @@ pub(crate) fn save<M: Module + Clone>(out: &Path, model: &M, optim: &Optimizer, 
     }
     fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
     let model_path = tmp.join(MODEL);
-    model.clone().save_file(&model_path).map_err(|source| Error::Record {
-        path: model_path.clone(),
-        source,
-    })?;
+    model
+        .clone()
+        .save_file(&model_path)
+        .map_err(|source| Error::Record {
+            path: model_path.clone(),
+            source,
+        })?;
     optim.save(&tmp.join(OPTIMIZER))?;
     let state_path = tmp.join(STATE);
     let json = serde_json::to_string_pretty(state).map_err(|source| Error::Json {
@@ -61,7 +69,12 @@ pub(crate) fn save<M: Module + Clone>(out: &Path, model: &M, optim: &Optimizer, 
     fs::rename(&tmp, &final_dir).map_err(|e| Error::io(&final_dir, e))
 }
 
-pub(crate) fn load<M: Module>(out: &Path, model: M, optim: Optimizer, config: &TrainerConfig) -> Result<(M, Optimizer, State)> {
+pub(crate) fn load<M: Module>(
+    out: &Path,
+    model: M,
+    optim: Optimizer,
+    config: &TrainerConfig,
+) -> Result<(M, Optimizer, State)> {
     let dir = dir(out);
     let state_path = dir.join(STATE);
     let text = fs::read_to_string(&state_path).map_err(|e| Error::io(&state_path, e))?;
@@ -74,7 +87,10 @@ pub(crate) fn load<M: Module>(out: &Path, model: M, optim: Optimizer, config: &T
         what,
     };
     if state.format != FORMAT {
-        return Err(bad(format!("format {} is not supported (expected {FORMAT}); start a fresh run", state.format)));
+        return Err(bad(format!(
+            "format {} is not supported (expected {FORMAT}); start a fresh run",
+            state.format
+        )));
     }
     if !state.config.same_run(config) {
         return Err(bad(format!(
@@ -84,13 +100,19 @@ pub(crate) fn load<M: Module>(out: &Path, model: M, optim: Optimizer, config: &T
         )));
     }
     if state.losses.len() != state.step {
-        return Err(bad(format!("records {} losses for {} steps; the file is damaged", state.losses.len(), state.step)));
+        return Err(bad(format!(
+            "records {} losses for {} steps; the file is damaged",
+            state.losses.len(),
+            state.step
+        )));
     }
     let model_path = dir.join(MODEL);
-    let model = model.try_load_file(&model_path).map_err(|source| Error::Record {
-        path: model_path.clone(),
-        source,
-    })?;
+    let model = model
+        .try_load_file(&model_path)
+        .map_err(|source| Error::Record {
+            path: model_path.clone(),
+            source,
+        })?;
     let optim = optim.load(&dir.join(OPTIMIZER))?;
     Ok((model, optim, state))
 }

@@ -68,18 +68,34 @@ impl TrainerConfig {
     /// [`Error::InvalidConfig`] naming the first bad field.
     pub fn validate(&self) -> crate::Result<()> {
         if self.steps == 0 {
-            return Err(Error::config("steps", self.steps, "train for at least one step"));
+            return Err(Error::config(
+                "steps",
+                self.steps,
+                "train for at least one step",
+            ));
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return Err(Error::config("lr", self.lr, "the learning rate must be a positive finite number"));
+            return Err(Error::config(
+                "lr",
+                self.lr,
+                "the learning rate must be a positive finite number",
+            ));
         }
         if let Some(c) = self.clip_grad_norm
-            && !(c > 0.0)
+            && (c.is_nan() || c <= 0.0)
         {
-            return Err(Error::config("clip_grad_norm", c, "must be > 0 (or None to disable clipping)"));
+            return Err(Error::config(
+                "clip_grad_norm",
+                c,
+                "must be > 0 (or None to disable clipping)",
+            ));
         }
         if self.checkpoint_every == Some(0) {
-            return Err(Error::config("checkpoint_every", 0, "must be at least 1 step (or None)"));
+            return Err(Error::config(
+                "checkpoint_every",
+                0,
+                "must be at least 1 step (or None)",
+            ));
         }
         self.optimizer.validate()?;
         self.schedule.validate()
@@ -366,7 +382,12 @@ impl Trainer {
     /// # Errors
     /// As [`Trainer::fit`], plus [`Error::Checkpoint`] when the checkpoint belongs to a run with
     /// another configuration.
-    pub fn fit_or_resume<M, F>(&self, model: M, device: &Device, loss_fn: F) -> crate::Result<TrainOutcome<M>>
+    pub fn fit_or_resume<M, F>(
+        &self,
+        model: M,
+        device: &Device,
+        loss_fn: F,
+    ) -> crate::Result<TrainOutcome<M>>
     where
         M: Module + Clone,
         F: FnMut(&M, &StepInfo) -> crate::Result<Loss>,
@@ -374,7 +395,13 @@ impl Trainer {
         self.run(model, device, loss_fn, true)
     }
 
-    fn run<M, F>(&self, model: M, device: &Device, mut loss_fn: F, resume: bool) -> crate::Result<TrainOutcome<M>>
+    fn run<M, F>(
+        &self,
+        model: M,
+        device: &Device,
+        mut loss_fn: F,
+        resume: bool,
+    ) -> crate::Result<TrainOutcome<M>>
     where
         M: Module + Clone,
         F: FnMut(&M, &StepInfo) -> crate::Result<Loss>,
@@ -397,8 +424,16 @@ impl Trainer {
             Some(out) => Some(MetricsLog::open(out, start)?),
             None => None,
         };
-        let last = self.stop_after.map_or(config.steps, |s| s.min(config.steps));
-        let progress = progress::Progress::new(config.progress, &self.label, start, config.steps, config.log_every);
+        let last = self
+            .stop_after
+            .map_or(config.steps, |s| s.min(config.steps));
+        let progress = progress::Progress::new(
+            config.progress,
+            &self.label,
+            start,
+            config.steps,
+            config.log_every,
+        );
         let started = Instant::now();
         let mut last_finite = losses.last().copied();
 
@@ -468,11 +503,16 @@ impl Trainer {
             }
             progress.update(done, loss, info.lr);
             if let (Some(out), Some(every)) = (&self.out_dir, config.checkpoint_every)
-                && done % every == 0
+                && done.is_multiple_of(every)
                 && done < last
             {
                 metrics.as_mut().map_or(Ok(()), MetricsLog::flush)?;
-                checkpoint::save(out, &model, &optim, &checkpoint::new_state(done, config, &losses))?;
+                checkpoint::save(
+                    out,
+                    &model,
+                    &optim,
+                    &checkpoint::new_state(done, config, &losses),
+                )?;
             }
         }
         progress.finish();
@@ -482,7 +522,12 @@ impl Trainer {
         if let Some(out) = &self.out_dir
             && last > start
         {
-            checkpoint::save(out, &model, &optim, &checkpoint::new_state(last, config, &losses))?;
+            checkpoint::save(
+                out,
+                &model,
+                &optim,
+                &checkpoint::new_state(last, config, &losses),
+            )?;
         }
         Ok(TrainOutcome {
             model,
@@ -507,5 +552,8 @@ fn check_finite(step: usize, loss: f64, last_finite: Option<f64>) -> crate::Resu
 }
 
 fn read_terms(terms: Vec<(String, Tensor<1>)>) -> Vec<(String, f64)> {
-    terms.into_iter().map(|(name, t)| (name, t.into_scalar::<f64>())).collect()
+    terms
+        .into_iter()
+        .map(|(name, t)| (name, t.into_scalar::<f64>()))
+        .collect()
 }

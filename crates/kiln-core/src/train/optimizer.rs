@@ -5,7 +5,9 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, LBFGS, LBFGSConfig, LineSearchFn, ModuleOptimizer};
+use burn::optim::{
+    AdamConfig, AdamWConfig, GradientsParams, LBFGS, LBFGSConfig, LineSearchFn, ModuleOptimizer,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -98,27 +100,55 @@ impl OptimizerConfig {
     /// [`Error::InvalidConfig`] naming the first bad field.
     pub fn validate(&self) -> Result<()> {
         match *self {
-            OptimizerConfig::Adam { beta1, beta2, eps, weight_decay }
-            | OptimizerConfig::AdamW { beta1, beta2, eps, weight_decay } => {
+            OptimizerConfig::Adam {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            }
+            | OptimizerConfig::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => {
                 for (field, beta) in [("optimizer.beta1", beta1), ("optimizer.beta2", beta2)] {
                     if !(0.0..1.0).contains(&beta) {
                         return Err(Error::config(field, beta, "must lie in [0, 1)"));
                     }
                 }
-                if !(eps > 0.0) {
-                    return Err(Error::config("optimizer.eps", eps, "must be > 0 (1e-8 is usual)"));
+                if eps.is_nan() || eps <= 0.0 {
+                    return Err(Error::config(
+                        "optimizer.eps",
+                        eps,
+                        "must be > 0 (1e-8 is usual)",
+                    ));
                 }
-                if !(weight_decay >= 0.0) {
-                    return Err(Error::config("optimizer.weight_decay", weight_decay, "must be >= 0"));
+                if weight_decay.is_nan() || weight_decay < 0.0 {
+                    return Err(Error::config(
+                        "optimizer.weight_decay",
+                        weight_decay,
+                        "must be >= 0",
+                    ));
                 }
                 Ok(())
             }
-            OptimizerConfig::Lbfgs { max_iter, history, .. } => {
+            OptimizerConfig::Lbfgs {
+                max_iter, history, ..
+            } => {
                 if max_iter == 0 {
-                    return Err(Error::config("optimizer.max_iter", max_iter, "must be at least 1"));
+                    return Err(Error::config(
+                        "optimizer.max_iter",
+                        max_iter,
+                        "must be at least 1",
+                    ));
                 }
                 if history == 0 {
-                    return Err(Error::config("optimizer.history", history, "must be at least 1"));
+                    return Err(Error::config(
+                        "optimizer.history",
+                        history,
+                        "must be at least 1",
+                    ));
                 }
                 Ok(())
             }
@@ -127,17 +157,28 @@ impl OptimizerConfig {
 
     pub(crate) fn init(&self) -> Optimizer {
         match *self {
-            OptimizerConfig::Adam { beta1, beta2, eps, weight_decay } => {
+            OptimizerConfig::Adam {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => {
                 let mut config = AdamConfig::new()
                     .with_beta_1(beta1 as f32)
                     .with_beta_2(beta2 as f32)
                     .with_epsilon(eps as f32);
                 if weight_decay > 0.0 {
-                    config = config.with_weight_decay(Some(WeightDecayConfig::new(weight_decay as f32)));
+                    config =
+                        config.with_weight_decay(Some(WeightDecayConfig::new(weight_decay as f32)));
                 }
                 Optimizer::First(config.init())
             }
-            OptimizerConfig::AdamW { beta1, beta2, eps, weight_decay } => Optimizer::First(
+            OptimizerConfig::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => Optimizer::First(
                 AdamWConfig::new()
                     .with_beta_1(beta1 as f32)
                     .with_beta_2(beta2 as f32)
@@ -145,9 +186,19 @@ impl OptimizerConfig {
                     .with_weight_decay(weight_decay as f32)
                     .init(),
             ),
-            OptimizerConfig::Lbfgs { max_iter, history, strong_wolfe, tolerance_grad, tolerance_change } => {
-                let line_search = if strong_wolfe { LineSearchFn::StrongWolfe } else { LineSearchFn::None };
-                Optimizer::Lbfgs(
+            OptimizerConfig::Lbfgs {
+                max_iter,
+                history,
+                strong_wolfe,
+                tolerance_grad,
+                tolerance_change,
+            } => {
+                let line_search = if strong_wolfe {
+                    LineSearchFn::StrongWolfe
+                } else {
+                    LineSearchFn::None
+                };
+                Optimizer::Lbfgs(Box::new(
                     LBFGSConfig::new()
                         .with_max_iter(max_iter)
                         .with_history_size(history)
@@ -155,7 +206,7 @@ impl OptimizerConfig {
                         .with_tolerance_grad(tolerance_grad)
                         .with_tolerance_change(tolerance_change)
                         .init(),
-                )
+                ))
             }
         }
     }
@@ -166,7 +217,7 @@ pub(crate) enum Optimizer {
     /// First-order optimisers that take one gradient per step.
     First(ModuleOptimizer),
     /// L-BFGS, which re-evaluates the loss inside its step.
-    Lbfgs(LBFGS),
+    Lbfgs(Box<LBFGS>),
 }
 
 impl Optimizer {
@@ -195,7 +246,9 @@ impl Optimizer {
         };
         Ok(match self {
             Optimizer::First(optim) => Optimizer::First(optim.load(path).map_err(record_err)?),
-            Optimizer::Lbfgs(optim) => Optimizer::Lbfgs(optim.load(path).map_err(record_err)?),
+            Optimizer::Lbfgs(optim) => {
+                Optimizer::Lbfgs(Box::new(optim.load(path).map_err(record_err)?))
+            }
         })
     }
 }

@@ -32,7 +32,13 @@ pub(crate) struct Progress {
 }
 
 impl Progress {
-    pub(crate) fn new(mode: ProgressMode, label: &str, start: usize, total: usize, every: usize) -> Self {
+    pub(crate) fn new(
+        mode: ProgressMode,
+        label: &str,
+        start: usize,
+        total: usize,
+        every: usize,
+    ) -> Self {
         let terminal = std::io::stdout().is_terminal();
         let (bar, lines) = match mode {
             ProgressMode::Off => (false, false),
@@ -43,8 +49,10 @@ impl Progress {
         let bar = bar.then(|| {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
-                ProgressStyle::with_template("{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} {msg}")
-                    .expect("the progress template is valid"),
+                ProgressStyle::with_template(
+                    "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} {msg}",
+                )
+                .expect("the progress template is valid"),
             );
             bar.set_prefix(label.to_string());
             bar.set_position(start as u64);
@@ -65,10 +73,10 @@ impl Progress {
     pub(crate) fn update(&self, step: usize, loss: f64, lr: f64) {
         if let Some(bar) = &self.bar {
             bar.set_position(step as u64);
-            if step % self.every == 0 || step == self.total {
+            if step.is_multiple_of(self.every) || step == self.total {
                 bar.set_message(format!("loss {loss:.3e} lr {lr:.1e}"));
             }
-        } else if self.lines && (step % self.every == 0 || step == self.total) {
+        } else if self.lines && (step.is_multiple_of(self.every) || step == self.total) {
             let elapsed = self.started.elapsed().as_secs_f64();
             let rate = (step - self.first_step) as f64 / elapsed.max(1e-9);
             println!(

@@ -45,12 +45,16 @@ impl Schedule {
                     return Err(Error::config("schedule.gamma", gamma, "must lie in (0, 1]"));
                 }
                 if every == 0 {
-                    return Err(Error::config("schedule.every", every, "must be at least 1 step"));
+                    return Err(Error::config(
+                        "schedule.every",
+                        every,
+                        "must be at least 1 step",
+                    ));
                 }
                 Ok(())
             }
             Schedule::Cosine { min_lr } => {
-                if !(min_lr >= 0.0) {
+                if min_lr.is_nan() || min_lr < 0.0 {
                     return Err(Error::config("schedule.min_lr", min_lr, "must be >= 0"));
                 }
                 Ok(())
@@ -80,10 +84,16 @@ mod tests {
     #[test]
     fn schedules_hit_their_closed_forms() {
         assert_eq!(Schedule::Constant.lr(0.1, 500, 1000), 0.1);
-        let exp = Schedule::Exponential { gamma: 0.5, every: 100 };
+        let exp = Schedule::Exponential {
+            gamma: 0.5,
+            every: 100,
+        };
         assert!((exp.lr(1.0, 200, 1000) - 0.25).abs() < 1e-12);
         assert!((exp.lr(1.0, 50, 1000) - 0.5f64.sqrt()).abs() < 1e-12);
-        let stair = Schedule::Step { gamma: 0.1, every: 10 };
+        let stair = Schedule::Step {
+            gamma: 0.1,
+            every: 10,
+        };
         assert!((stair.lr(1.0, 19, 100) - 0.1).abs() < 1e-12);
         assert!((stair.lr(1.0, 20, 100) - 0.01).abs() < 1e-12);
         let cos = Schedule::Cosine { min_lr: 0.0 };
@@ -94,8 +104,22 @@ mod tests {
 
     #[test]
     fn invalid_schedules_are_rejected() {
-        assert!(Schedule::Step { gamma: 1.5, every: 10 }.validate().is_err());
-        assert!(Schedule::Exponential { gamma: 0.5, every: 0 }.validate().is_err());
+        assert!(
+            Schedule::Step {
+                gamma: 1.5,
+                every: 10
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Schedule::Exponential {
+                gamma: 0.5,
+                every: 0
+            }
+            .validate()
+            .is_err()
+        );
         assert!(Schedule::Cosine { min_lr: -1.0 }.validate().is_err());
     }
 }
