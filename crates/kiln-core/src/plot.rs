@@ -181,6 +181,7 @@ impl LinePlot {
                 }
                 chart
                     .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperRight)
                     .label_font((FONT, 14))
                     .background_style(WHITE.mix(0.85))
                     .border_style(BLACK)

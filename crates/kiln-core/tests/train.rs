@@ -129,6 +129,13 @@ fn invalid_configs_name_the_field() {
             }),
             "beta1",
         ),
+        (
+            TrainerConfig::new(10, 1.0)
+                .with_optimizer(OptimizerConfig::lbfgs())
+                .with_clip_grad_norm(Some(1.0)),
+            "line search",
+        ),
+        (TrainerConfig::new(10, 1e-3).with_log_every(0), "log_every"),
     ];
     for (config, field) in cases {
         let err = config.init().unwrap_err();

@@ -8,27 +8,28 @@
 
 mod checkpoint;
 mod clip;
+mod log;
 mod optimizer;
 mod progress;
 mod schedule;
 
 pub use clip::{clip_grad_norm, global_grad_norm};
+pub use log::{StepRecord, read_metrics};
 pub use optimizer::OptimizerConfig;
 pub use progress::ProgressMode;
 pub use schedule::Schedule;
 
-use std::fs::{self, File};
-use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::config::Config;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
-use serde::{Deserialize, Serialize};
 
 use crate::{Error, LastFinite};
+use log::MetricsLog;
 use optimizer::Optimizer;
 
 /// Configuration of a training run.
@@ -89,6 +90,17 @@ impl TrainerConfig {
                 c,
                 "must be > 0 (or None to disable clipping)",
             ));
+        }
+        if self.clip_grad_norm.is_some() && matches!(self.optimizer, OptimizerConfig::Lbfgs { .. })
+        {
+            return Err(Error::config(
+                "clip_grad_norm",
+                format!("{:?}", self.clip_grad_norm),
+                "L-BFGS controls its step with a line search; set clip_grad_norm to None",
+            ));
+        }
+        if self.log_every == 0 {
+            return Err(Error::config("log_every", 0, "must be at least 1 step"));
         }
         if self.checkpoint_every == Some(0) {
             return Err(Error::config(
@@ -190,25 +202,6 @@ impl From<Tensor<1>> for Loss {
     }
 }
 
-/// One line of `metrics.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StepRecord {
-    /// Number of finished steps (1-based).
-    pub step: usize,
-    /// Loss of the step.
-    pub loss: f64,
-    /// Learning rate used.
-    pub lr: f64,
-    /// Global gradient norm before clipping (first-order optimisers).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub grad_norm: Option<f64>,
-    /// Named loss terms.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub terms: Vec<(String, f64)>,
-    /// Wall-clock seconds since this process started the run.
-    pub elapsed_s: f64,
-}
-
 /// The result of a run.
 #[derive(Debug)]
 pub struct TrainOutcome<M> {
@@ -270,67 +263,6 @@ fn zero_grads<M: Module>(model: &M) -> GradientsParams {
         Some(t) => GradientsParams::from_grads(t.backward(), model),
         None => GradientsParams::new(),
     }
-}
-
-struct MetricsLog {
-    path: PathBuf,
-    writer: BufWriter<File>,
-}
-
-impl MetricsLog {
-    /// Opens `metrics.jsonl`, keeping only the records of the first `keep` steps (a resumed run
-    /// drops what an interrupted run logged after its last checkpoint).
-    fn open(out: &Path, keep: usize) -> crate::Result<Self> {
-        let path = out.join("metrics.jsonl");
-        let mut kept = Vec::new();
-        if keep > 0 && path.exists() {
-            let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            for line in BufReader::new(file).lines() {
-                let line = line.map_err(|e| Error::io(&path, e))?;
-                match serde_json::from_str::<StepRecord>(&line) {
-                    Ok(r) if r.step <= keep => kept.push(line),
-                    _ => {}
-                }
-            }
-        }
-        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-        let mut writer = BufWriter::new(file);
-        for line in kept {
-            writeln!(writer, "{line}").map_err(|e| Error::io(&path, e))?;
-        }
-        Ok(MetricsLog { path, writer })
-    }
-
-    fn write(&mut self, record: &StepRecord) -> crate::Result<()> {
-        let line = serde_json::to_string(record).map_err(|source| Error::Json {
-            path: self.path.clone(),
-            source,
-        })?;
-        writeln!(self.writer, "{line}").map_err(|e| Error::io(&self.path, e))
-    }
-
-    fn flush(&mut self) -> crate::Result<()> {
-        self.writer.flush().map_err(|e| Error::io(&self.path, e))
-    }
-}
-
-/// Reads a `metrics.jsonl` written by a [`Trainer`].
-///
-/// # Errors
-/// [`Error::Io`] when the file cannot be read; [`Error::Data`] for a line that is not a record.
-pub fn read_metrics(path: impl AsRef<Path>) -> crate::Result<Vec<StepRecord>> {
-    let path = path.as_ref();
-    let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| Error::Data {
-                path: path.to_path_buf(),
-                what: format!("line {} is not a step record: {e}", i + 1),
-            })
-        })
-        .collect()
 }
 
 impl Trainer {
