@@ -89,6 +89,20 @@ pub enum Error {
         last_finite: LastFinite,
     },
 
+    /// The loss was finite but its gradient was not (an overflow inside the backward pass).
+    #[error(
+        "training diverged at step {step}: the gradient norm is {norm} although the loss is {loss:e} \
+         (lower the learning rate, enable clip_grad_norm, or look for a sqrt/log/division of zero in the loss)"
+    )]
+    NonFiniteGradient {
+        /// The step whose gradient was not finite.
+        step: usize,
+        /// The global gradient norm.
+        norm: f64,
+        /// The (finite) loss of that step.
+        loss: f64,
+    },
+
     /// A data file could not be read or written.
     #[error("{path}: {what}")]
     Data {

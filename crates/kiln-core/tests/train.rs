@@ -97,6 +97,29 @@ fn nan_loss_stops_with_the_step_and_last_finite_loss() {
 }
 
 #[test]
+fn non_finite_gradient_with_finite_loss_is_reported() {
+    let device = kiln_core::autodiff_device(backend()).unwrap();
+    let model = MlpConfig::new(vec![1, 4, 1]).init(&device).unwrap();
+    let x = linspace(0.0, 1.0, 8, &device);
+    let trainer = TrainerConfig::new(5, 1e-3)
+        .with_progress(ProgressMode::Off)
+        .init()
+        .unwrap();
+    let err = trainer
+        .fit(model, &device, |m: &Mlp, _| {
+            // sqrt(u² · 0) is 0, but its derivative at 0 is infinite: a classic NaN-gradient trap.
+            let u = m.forward(x.clone());
+            Ok(u.square().mul_scalar(0.0).sqrt().mean().into())
+        })
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::NonFiniteGradient { step: 1, loss, .. } if loss == 0.0),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("gradient norm"), "{err}");
+}
+
+#[test]
 fn clipping_scales_the_global_norm() {
     let device = kiln_core::autodiff_device(backend()).unwrap();
     let model = MlpConfig::new(vec![2, 8, 1]).init(&device).unwrap();

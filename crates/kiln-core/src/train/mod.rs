@@ -389,10 +389,10 @@ impl Trainer {
                         None => global_grad_norm(&model, &grads),
                     };
                     if !norm.is_finite() {
-                        return Err(Error::Diverged {
+                        return Err(Error::NonFiniteGradient {
                             step: step + 1,
-                            loss: norm,
-                            last_finite: LastFinite(Some(loss)),
+                            norm,
+                            loss,
                         });
                     }
                     (optim.step(info.lr, model, grads), loss, Some(norm), terms)
