@@ -9,7 +9,7 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  ci                              fmt check, clippy -D warnings, then the whole test suite
+  ci                              fmt check, clippy -D warnings, docs, then the whole test suite
   test [--backend flex|ndarray|wgpu]
                                   tests with KILN_BACKEND set (wgpu: the backend-equivalence subset)
   demo [NAME...]                  run the showcase gallery; writes target/kiln-report/index.md
@@ -80,6 +80,7 @@ fn ci() -> Result<(), String> {
         ],
         &[],
     )?;
+    doc()?;
     test(&[])
 }
 

@@ -149,26 +149,23 @@ fn main() -> kiln_core::Result<()> {
             .collect::<Vec<_>>()
     };
     let sparse = |ys: &[f64]| pairs(ys).into_iter().step_by(40).collect::<Vec<_>>();
-    let panels: [(&str, &str, &str, &[f64], &[f64], &[f64]); 3] = [
-        ("u.png", "u(x): networks vs truth", "u", &u, &u_b, &u_t),
+    // (file, title, y label, [trained on u and u_x, trained on u only, truth])
+    let panels: [(&str, &str, &str, [&[f64]; 3]); 3] = [
+        ("u.png", "u(x): networks vs truth", "u", [&u, &u_b, &u_t]),
         (
             "u_x.png",
             "u_x(x) from jets vs truth",
             "u_x",
-            &du,
-            &du_b,
-            &du_t,
+            [&du, &du_b, &du_t],
         ),
         (
             "u_xx.png",
             "u_xx(x), never supervised, from jets",
             "u_xx",
-            &d2u,
-            &d2u_b,
-            &d2u_t,
+            [&d2u, &d2u_b, &d2u_t],
         ),
     ];
-    for (file, title, label, pred, base, truth) in panels {
+    for (file, title, label, [pred, base, truth]) in panels {
         LinePlot::new(title, "x", label)
             .with(Series::line("trained on u and u_x", pairs(pred)))
             .with(Series::line("trained on u only", pairs(base)))

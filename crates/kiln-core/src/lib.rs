@@ -1,6 +1,6 @@
 //! kiln-core: the shared layer of the kiln scientific-ML workspace on burn.
 //!
-//! - [`device`]: backend selection (`KILN_BACKEND`), autodiff devices, precision, seeding.
+//! - [`mod@device`]: backend selection (`KILN_BACKEND`), autodiff devices, precision, seeding.
 //! - [`jet`]: input-derivative jets so PINN residuals (u_x, u_xx, Laplacians) can be trained
 //!   with burn's reverse-mode autodiff, and the [`Mlp`] field that propagates them.
 //! - [`train`]: the training loop every crate uses: optimisers, schedules, clipping, progress,

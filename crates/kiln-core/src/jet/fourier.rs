@@ -28,7 +28,7 @@ pub struct FourierFeaturesConfig {
     pub include_input: bool,
 }
 
-/// A fixed random Fourier-feature embedding; see the [module docs](self).
+/// A fixed random Fourier-feature embedding: γ(x) = [sin(2πxB), cos(2πxB)], B never trained.
 #[derive(Module, Debug)]
 pub struct FourierFeatures {
     /// The frequency matrix `[inputs, frequencies]`; excluded from training.

@@ -70,7 +70,7 @@ impl MetricsLog {
     }
 }
 
-/// Reads a `metrics.jsonl` written by a [`Trainer`].
+/// Reads a `metrics.jsonl` written by a [`Trainer`](super::Trainer).
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be read; [`Error::Data`] for a line that is not a record.
