@@ -264,6 +264,41 @@ fn laplacian_of_sine_product_is_exact() {
     );
 }
 
+/// A jet rebuilt from its parts is the same jet; mismatched parts and sums are errors.
+#[test]
+fn jets_reassemble_from_parts_and_reject_mismatches() {
+    let device = device();
+    let net = model(2, vec![5], 3, Activation::Gelu, false);
+    let x = tensor(&[0.1, 0.2, -0.3, 0.4], [2, 2], &device);
+    let jet = net.forward_jet(x, SecondOrder::Full);
+    let rebuilt =
+        kiln_core::Jet::from_parts(jet.value(), jet.gradient(), jet.second(), SecondOrder::Full)
+            .unwrap();
+    assert_eq!(
+        to_f64_vec(rebuilt.clone().into_stack()),
+        to_f64_vec(jet.clone().into_stack())
+    );
+    let doubled = rebuilt.try_add(jet.clone()).unwrap();
+    assert_eq!(
+        to_f64_vec(doubled.value()),
+        to_f64_vec(jet.clone().mul_scalar(2.0).value())
+    );
+    let second = to_f64_vec(jet.component(1).d2(0, 1).unwrap());
+    let full = to_f64_vec(jet.d2(0, 1).unwrap());
+    assert_eq!(second, vec![full[1], full[4]]);
+
+    let err = kiln_core::Jet::from_parts(jet.value(), jet.gradient(), None, SecondOrder::Full)
+        .unwrap_err();
+    assert!(err.to_string().contains("second derivatives"), "{err}");
+    let narrow = jet.component(0);
+    let err = jet.clone().try_add(narrow.clone()).unwrap_err();
+    assert!(err.to_string().contains("Jet::try_add"), "{err}");
+    let joined = kiln_core::Jet::concat(vec![narrow.clone(), jet.clone()]).unwrap();
+    assert_eq!(joined.dims(), [2, 4]);
+    let first_order = net.forward_jet(tensor(&[0.0, 0.0], [1, 2], &device), SecondOrder::None);
+    assert!(kiln_core::Jet::concat(vec![first_order, jet]).is_err());
+}
+
 #[test]
 fn invalid_mlp_configs_are_errors() {
     let device = device();
