@@ -2,48 +2,76 @@
 //! (forward, backward, optimiser update), plain and through a second-order (Laplacian) jet,
 //! on each CPU backend in the same process so the figures compare as ratios.
 //!
+//! The machine this runs on is shared and noisy, so the backends and variants take turns in
+//! rounds and each figure is the median over all its timed steps.
+//!
 //! `cargo xtask bench mlp-train-step` writes `target/kiln-bench/mlp-train-step.json`: an array
 //! with one `{"name", "backend", "threads", "metrics"}` object per backend.
 
 use std::time::Instant;
 
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Distribution, Tensor};
 use kiln_core::{BackendKind, Mlp, MlpConfig, SecondOrder};
 
 const POINTS: usize = 4096;
-const WARMUP: usize = 5;
-const STEPS: usize = 30;
+const WARMUP: usize = 3;
+const ROUNDS: usize = 5;
+const STEPS_PER_ROUND: usize = 8;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+/// One training setup: a model, its optimiser and its inputs on one device.
+struct Setup {
+    model: Option<Mlp>,
+    optim: ModuleOptimizer,
+    x: Tensor<2>,
+    jet: bool,
+    times_ms: Vec<f64>,
 }
 
-/// Milliseconds per step (median over `STEPS` after `WARMUP`).
-fn time_steps(device: &Device, jet: bool) -> kiln_core::Result<f64> {
-    device.seed(1);
-    let mut model: Mlp = MlpConfig::new(vec![2, 64, 64, 64, 1]).init(device)?;
-    let mut optim: ModuleOptimizer = burn::optim::AdamConfig::new().with_epsilon(1e-8).init();
-    let x = Tensor::<2>::random([POINTS, 2], Distribution::Uniform(-1.0, 1.0), device);
-    let mut times = Vec::with_capacity(STEPS);
-    for step in 0..WARMUP + STEPS {
-        let start = Instant::now();
-        let loss = if jet {
-            let j = model.forward_jet(x.clone(), SecondOrder::Diagonal);
-            j.laplacian().expect("diagonal jet").square().mean()
-        } else {
-            model.forward(x.clone()).square().mean()
-        };
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(1e-3, model, grads);
-        // Reading a parameter forces the update to finish before the clock stops.
-        let _ = model.layers[0].weight.val().sum().into_scalar::<f64>();
-        if step >= WARMUP {
-            times.push(start.elapsed().as_secs_f64() * 1e3);
+impl Setup {
+    fn new(device: &Device, jet: bool) -> kiln_core::Result<Self> {
+        device.seed(1);
+        let model = MlpConfig::new(vec![2, 64, 64, 64, 1]).init(device)?;
+        let x = Tensor::<2>::random([POINTS, 2], Distribution::Uniform(-1.0, 1.0), device);
+        Ok(Setup {
+            model: Some(model),
+            optim: AdamConfig::new().with_epsilon(1e-8).init(),
+            x,
+            jet,
+            times_ms: Vec::new(),
+        })
+    }
+
+    /// Runs `n` steps, recording their times when `record`.
+    fn run(&mut self, n: usize, record: bool) {
+        for _ in 0..n {
+            let start = Instant::now();
+            let model = self
+                .model
+                .take()
+                .expect("the model is put back after every step");
+            let loss = if self.jet {
+                let j = model.forward_jet(self.x.clone(), SecondOrder::Diagonal);
+                j.laplacian().expect("diagonal jet").square().mean()
+            } else {
+                model.forward(self.x.clone()).square().mean()
+            };
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let model = self.optim.step(1e-3, model, grads);
+            // Reading a parameter forces the update to finish before the clock stops.
+            let _ = model.layers[0].weight.val().sum().into_scalar::<f64>();
+            self.model = Some(model);
+            if record {
+                self.times_ms.push(start.elapsed().as_secs_f64() * 1e3);
+            }
         }
     }
-    Ok(median(times))
+
+    fn median(&self) -> f64 {
+        let mut v = self.times_ms.clone();
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    }
 }
 
 fn main() -> kiln_core::Result<()> {
@@ -55,11 +83,24 @@ fn main() -> kiln_core::Result<()> {
         .cloned()
         .unwrap_or_else(|| "target/kiln-bench/mlp-train-step.json".into());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut results = Vec::new();
-    for backend in [BackendKind::Flex, BackendKind::Ndarray] {
+    let backends = [BackendKind::Flex, BackendKind::Ndarray];
+    let mut setups = Vec::new();
+    for backend in backends {
         let device = kiln_core::autodiff_device(backend)?;
-        let plain = time_steps(&device, false)?;
-        let jet = time_steps(&device, true)?;
+        for jet in [false, true] {
+            let mut setup = Setup::new(&device, jet)?;
+            setup.run(WARMUP, false);
+            setups.push(setup);
+        }
+    }
+    for _ in 0..ROUNDS {
+        for setup in &mut setups {
+            setup.run(STEPS_PER_ROUND, true);
+        }
+    }
+    let mut results = Vec::new();
+    for (backend, pair) in backends.iter().zip(setups.chunks(2)) {
+        let (plain, jet) = (pair[0].median(), pair[1].median());
         println!(
             "mlp-train-step backend={backend} threads={threads} ms_per_step={plain:.3} ms_per_step_jet={jet:.3}"
         );
@@ -67,7 +108,7 @@ fn main() -> kiln_core::Result<()> {
             "name": "mlp-train-step",
             "backend": backend.name(),
             "threads": threads,
-            "metrics": { "ms_per_step": plain, "ms_per_step_jet": jet },
+            "metrics": { "ms_per_step": plain, "ms_per_step_jet": jet, "jet_over_plain": jet / plain },
         }));
     }
     if let Some(dir) = std::path::Path::new(&out).parent() {
