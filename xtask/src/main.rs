@@ -97,23 +97,40 @@ fn test(args: &[String]) -> Result<(), String> {
             &["test", "--workspace", "--release"],
             &[("KILN_BACKEND", b)],
         ),
-        Some("wgpu") => cargo(
-            &[
-                "test",
-                "--release",
-                "-p",
-                "kiln-tests",
-                "--features",
-                "wgpu",
-                "--test",
-                "backend_equivalence",
-            ],
-            &[("KILN_BACKEND", "wgpu")],
-        ),
+        Some("wgpu") => {
+            let runtime = xdg_runtime_dir()?;
+            cargo(
+                &[
+                    "test",
+                    "--release",
+                    "-p",
+                    "kiln-tests",
+                    "--features",
+                    "wgpu",
+                    "--test",
+                    "backend_equivalence",
+                ],
+                &[("KILN_BACKEND", "wgpu"), ("XDG_RUNTIME_DIR", &runtime)],
+            )
+        }
         Some(other) => Err(format!(
             "unknown backend `{other}`: valid backends are flex, ndarray, wgpu"
         )),
     }
+}
+
+/// `XDG_RUNTIME_DIR`, or a private directory under `target/` when it is unset: Mesa's Vulkan
+/// drivers complain on every device creation in headless containers without one.
+fn xdg_runtime_dir() -> Result<String, String> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| Path::new(d).is_dir()) {
+        return Ok(dir.to_string_lossy().into_owned());
+    }
+    let dir = root().join("target/xdg-runtime");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| format!("cannot restrict {}: {e}", dir.display()))?;
+    Ok(dir.to_string_lossy().into_owned())
 }
 
 fn doc() -> Result<(), String> {
