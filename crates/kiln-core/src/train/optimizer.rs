@@ -42,6 +42,10 @@ pub enum OptimizerConfig {
     },
     /// L-BFGS with an optional strong-Wolfe line search; each trainer step is one outer
     /// iteration of up to `max_iter` inner iterations.
+    ///
+    /// L-BFGS evaluates the loss several times per step, and its line search assumes the same
+    /// function each time: draw random collocation points outside the closure, or reseed the
+    /// device with [`StepInfo::seed`](super::StepInfo::seed) at the top of the closure.
     Lbfgs {
         /// Inner iterations per step.
         max_iter: usize,
