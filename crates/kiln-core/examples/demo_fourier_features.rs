@@ -81,7 +81,10 @@ fn main() -> kiln_core::Result<()> {
             .with_label(label)
             .with_output_dir(report.path(label))
             .fit(model, &device, |m: &Mlp, _| {
-                Ok(Loss::new(kiln_core::metrics::mse(m.forward(x.clone()), u.clone())?))
+                Ok(Loss::new(kiln_core::metrics::mse(
+                    m.forward(x.clone()),
+                    u.clone(),
+                )?))
             })
     };
     let plain = train(MlpConfig::new(vec![2, 64, 64, 64, 1]), "run-plain")?;
@@ -110,18 +113,30 @@ fn main() -> kiln_core::Result<()> {
         plain.steps
     ));
 
-    let abs_err: Vec<f64> = p_fourier.iter().zip(&truth).map(|(p, t)| (p - t).abs()).collect();
+    let abs_err: Vec<f64> = p_fourier
+        .iter()
+        .zip(&truth)
+        .map(|(p, t)| (p - t).abs())
+        .collect();
     for (file, title, values) in [
         ("truth.png", "u(x, y): truth", truth.clone()),
         ("plain.png", "plain MLP prediction", p_plain),
         ("fourier.png", "Fourier-feature MLP prediction", p_fourier),
-        ("fourier_error.png", "|error| of the Fourier-feature MLP", abs_err),
+        (
+            "fourier_error.png",
+            "|error| of the Fourier-feature MLP",
+            abs_err,
+        ),
     ] {
         heatmap(title, values, test_n).save(report.path(file), (620, 500))?;
         report.plot(file, title);
     }
     let curve = |losses: &[f64]| -> Vec<(f64, f64)> {
-        losses.iter().enumerate().map(|(i, &l)| ((i + 1) as f64, l)).collect()
+        losses
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| ((i + 1) as f64, l))
+            .collect()
     };
     LinePlot::new("training loss", "step", "MSE")
         .log_y()
