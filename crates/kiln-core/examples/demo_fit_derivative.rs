@@ -46,9 +46,8 @@ fn column(
 }
 
 fn rel_l2(pred: &[f64], truth: &[f64]) -> f64 {
-    let num: f64 = pred.iter().zip(truth).map(|(p, t)| (p - t).powi(2)).sum();
-    let den: f64 = truth.iter().map(|t| t * t).sum();
-    (num / den).sqrt()
+    kiln_core::metrics::relative_l2_values(pred, truth)
+        .expect("prediction and truth share the test grid")
 }
 
 fn main() -> kiln_core::Result<()> {
@@ -173,17 +172,10 @@ fn main() -> kiln_core::Result<()> {
             .save(report.path(file), (800, 480))?;
         report.plot(file, title);
     }
-    let curve = |losses: &[f64]| {
-        losses
-            .iter()
-            .enumerate()
-            .map(|(i, &l)| ((i + 1) as f64, l))
-            .collect::<Vec<_>>()
-    };
     LinePlot::new("training loss", "step", "loss")
         .log_y()
-        .with(Series::line("u and u_x", curve(&outcome.losses)))
-        .with(Series::line("u only", curve(&baseline.losses)))
+        .with(Series::loss_curve("u and u_x", &outcome.losses))
+        .with(Series::loss_curve("u only", &baseline.losses))
         .save(report.path("loss.png"), (800, 480))?;
     report.plot("loss.png", "training loss (log scale)");
     report.finish()

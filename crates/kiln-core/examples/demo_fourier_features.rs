@@ -51,9 +51,8 @@ fn heatmap(title: &str, values: Vec<f64>, n: usize) -> Heatmap {
 }
 
 fn rel_l2(pred: &[f64], truth: &[f64]) -> f64 {
-    let num: f64 = pred.iter().zip(truth).map(|(p, t)| (p - t).powi(2)).sum();
-    let den: f64 = truth.iter().map(|t| t * t).sum();
-    (num / den).sqrt()
+    kiln_core::metrics::relative_l2_values(pred, truth)
+        .expect("prediction and truth share the test grid")
 }
 
 fn main() -> kiln_core::Result<()> {
@@ -131,17 +130,10 @@ fn main() -> kiln_core::Result<()> {
         heatmap(title, values, test_n).save(report.path(file), (620, 500))?;
         report.plot(file, title);
     }
-    let curve = |losses: &[f64]| -> Vec<(f64, f64)> {
-        losses
-            .iter()
-            .enumerate()
-            .map(|(i, &l)| ((i + 1) as f64, l))
-            .collect()
-    };
     LinePlot::new("training loss", "step", "MSE")
         .log_y()
-        .with(Series::line("plain", curve(&plain.losses)))
-        .with(Series::line("Fourier features", curve(&fourier.losses)))
+        .with(Series::loss_curve("plain", &plain.losses))
+        .with(Series::loss_curve("Fourier features", &fourier.losses))
         .save(report.path("loss.png"), (800, 480))?;
     report.plot("loss.png", "training loss (log scale)");
     report.finish()

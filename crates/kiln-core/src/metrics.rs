@@ -92,3 +92,20 @@ pub fn max_abs_error<const D: usize>(pred: Tensor<D>, target: Tensor<D>) -> Resu
     same_shape(&pred, &target, "max_abs_error")?;
     Ok((pred - target).abs().max())
 }
+
+/// Relative L2 error ‖pred − truth‖₂ / ‖truth‖₂ of values already on the host (one sample).
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] when the lengths differ.
+pub fn relative_l2_values(pred: &[f64], truth: &[f64]) -> Result<f64> {
+    if pred.len() != truth.len() {
+        return Err(Error::ShapeMismatch {
+            context: "relative_l2_values".into(),
+            expected: format!("{} values (the prediction's length)", pred.len()),
+            found: vec![truth.len()],
+        });
+    }
+    let num: f64 = pred.iter().zip(truth).map(|(p, t)| (p - t).powi(2)).sum();
+    let den: f64 = truth.iter().map(|t| t * t).sum();
+    Ok((num / den).sqrt())
+}

@@ -66,6 +66,16 @@ impl Series {
         }
     }
 
+    /// A loss curve: `losses[k]` is drawn at step `k + 1`.
+    pub fn loss_curve(name: impl Into<String>, losses: &[f64]) -> Self {
+        let points = losses
+            .iter()
+            .enumerate()
+            .map(|(k, &l)| ((k + 1) as f64, l))
+            .collect();
+        Series::line(name, points)
+    }
+
     /// A series drawn as markers only.
     pub fn markers(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
         Series {

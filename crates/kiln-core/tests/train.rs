@@ -200,6 +200,9 @@ fn metrics_match_closed_forms() {
         .unwrap()
         .into_scalar::<f64>();
     assert!((max - 2.0).abs() < 1e-6);
+    let host = kiln_core::metrics::relative_l2_values(&[3.0, 4.0], &[0.0, 4.0]).unwrap();
+    assert!((host - 0.75).abs() < 1e-15, "{host}");
+    assert!(kiln_core::metrics::relative_l2_values(&[1.0], &[1.0, 2.0]).is_err());
     let bad = Tensor::<2>::zeros([3, 2], &device);
     assert!(matches!(
         kiln_core::metrics::mse(pred, bad),
