@@ -122,3 +122,48 @@ fn f64_is_refused_on_wgpu() {
         kiln_core::device::configure_precision(&device, kiln_core::Precision::F64).unwrap_err();
     assert!(err.to_string().contains("use f32 on wgpu"), "{err}");
 }
+
+/// The trainer (per-step reseeding, metrics, Adam with clipping) follows the same loss curve on
+/// every backend for a deterministic loss.
+#[test]
+fn trainer_follows_the_same_curve_across_backends() {
+    use kiln_core::train::{ProgressMode, TrainerConfig};
+    // One set of weights for every backend: tests in this binary reseed the shared device
+    // concurrently, so each backend must not draw its own.
+    let flex = kiln_core::autodiff_device(BackendKind::Flex).unwrap();
+    let reference = reference_model(&flex, Activation::Tanh);
+    let curve = |kind: BackendKind| {
+        let device = kiln_core::autodiff_device(kind).unwrap();
+        let model = reference.clone().fork(&device);
+        let x = points(&device);
+        let target = x.clone().narrow(1, 0, 1).sin();
+        TrainerConfig::new(30, 1e-2)
+            .with_clip_grad_norm(Some(1.0))
+            .with_progress(ProgressMode::Off)
+            .init()
+            .unwrap()
+            .fit(model, &device, |m: &Mlp, _| {
+                let jet = m.forward_jet(x.clone(), SecondOrder::Diagonal);
+                let fit = (jet.value() - target.clone()).square().mean();
+                let smooth = jet.laplacian().unwrap().square().mean().mul_scalar(1e-3);
+                Ok((fit + smooth).into())
+            })
+            .unwrap()
+            .losses
+    };
+    let want = curve(BackendKind::Flex);
+    assert!(
+        want[29] < want[0],
+        "the reference run should make progress: {want:?}"
+    );
+    for kind in others() {
+        let got = curve(kind);
+        for (step, (a, b)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-3 * b.abs(),
+                "{kind} step {}: {a} vs flex {b}",
+                step + 1
+            );
+        }
+    }
+}
