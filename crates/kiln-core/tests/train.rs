@@ -47,6 +47,69 @@ fn lbfgs_solves_least_squares_to_machine_precision() {
     );
 }
 
+/// L-BFGS keeps curvature pairs across steps; a resumed run must restore them to follow the
+/// uninterrupted curve. The loss is deterministic, so device reseeding plays no part.
+#[test]
+fn lbfgs_resumes_with_its_history() {
+    let root = std::env::temp_dir().join(format!("kiln-lbfgs-resume-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let device = kiln_core::autodiff_device(backend()).unwrap();
+    let x = linspace(-1.0, 1.0, 24, &device);
+    let y = x.clone().mul_scalar(2.0).sin();
+    let config = TrainerConfig::new(6, 1.0)
+        .with_optimizer(OptimizerConfig::Lbfgs {
+            max_iter: 5,
+            history: 10,
+            strong_wolfe: true,
+            tolerance_grad: 1e-12,
+            tolerance_change: 1e-14,
+        })
+        .with_progress(ProgressMode::Off);
+    let fresh_model = || {
+        // Explicit weights rather than a seeded draw: other tests reseed the shared device.
+        let model = MlpConfig::new(vec![1, 6, 1]).init(&device).unwrap();
+        let w: Vec<f64> = (0..6).map(|k| 0.3 * (k as f64 - 2.5)).collect();
+        let mut model = model;
+        model.layers[0].weight =
+            burn::module::Param::from_tensor(from_f64(&w, [1, 6], &device).unwrap());
+        model.layers[1].weight = burn::module::Param::from_tensor(
+            from_f64(&[0.2, -0.1, 0.3, 0.1, -0.2, 0.25], [6, 1], &device).unwrap(),
+        );
+        model
+    };
+    let loss = |m: &Mlp, _: &kiln_core::train::StepInfo| {
+        Ok(kiln_core::metrics::mse(m.forward(x.clone()), y.clone())?.into())
+    };
+    let whole = config.init().unwrap().with_output_dir(root.join("whole"));
+    let reference = whole.fit(fresh_model(), &device, loss).unwrap().losses;
+    let split = root.join("split");
+    let head = config
+        .init()
+        .unwrap()
+        .with_output_dir(&split)
+        .with_stop_after(3);
+    head.fit(fresh_model(), &device, loss).unwrap();
+    let resumed = config
+        .init()
+        .unwrap()
+        .with_output_dir(&split)
+        .fit_or_resume(fresh_model(), &device, loss)
+        .unwrap();
+    assert_eq!(resumed.resumed_from, 3);
+    assert!(
+        reference[5] < 0.5 * reference[0],
+        "L-BFGS should make progress: {reference:?}"
+    );
+    for (step, (a, b)) in reference.iter().zip(&resumed.losses).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-5 * a.abs().max(1e-12),
+            "step {}: {a} vs resumed {b}",
+            step + 1
+        );
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
 #[test]
 fn adam_and_adamw_converge_on_least_squares() {
     let (_, adam) = linear_fit(OptimizerConfig::adam(), 800, 0.05);
