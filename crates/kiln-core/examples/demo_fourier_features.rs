@@ -12,6 +12,7 @@ use std::f64::consts::PI;
 use burn::module::Module;
 use burn::tensor::Device;
 use kiln_core::jet::FourierFeaturesConfig;
+use kiln_core::metrics::relative_l2_values;
 use kiln_core::plot::{Heatmap, LinePlot, Series};
 use kiln_core::report::DemoReport;
 use kiln_core::tensor::{from_f64, to_f64_vec};
@@ -48,11 +49,6 @@ fn heatmap(title: &str, values: Vec<f64>, n: usize) -> Heatmap {
         x_range: 0.0..1.0,
         y_range: 0.0..1.0,
     }
-}
-
-fn rel_l2(pred: &[f64], truth: &[f64]) -> f64 {
-    kiln_core::metrics::relative_l2_values(pred, truth)
-        .expect("prediction and truth share the test grid")
 }
 
 fn main() -> kiln_core::Result<()> {
@@ -99,7 +95,10 @@ fn main() -> kiln_core::Result<()> {
     let test = from_f64(&test_xy, [test_n * test_n, 2], &plain_device)?;
     let predict = |m: &Mlp| -> Vec<f64> { to_f64_vec::<2>(m.valid().forward(test.clone())) };
     let (p_plain, p_fourier) = (predict(&plain.model), predict(&fourier.model));
-    let (e_plain, e_fourier) = (rel_l2(&p_plain, &truth), rel_l2(&p_fourier, &truth));
+    let (e_plain, e_fourier) = (
+        relative_l2_values(&p_plain, &truth)?,
+        relative_l2_values(&p_fourier, &truth)?,
+    );
     report.metric("plain_rel_l2", e_plain);
     report.metric("fourier_rel_l2", e_fourier);
     report.metric("plain_train_seconds", plain.elapsed_s);
