@@ -66,15 +66,21 @@ fn lbfgs_resumes_with_its_history() {
         })
         .with_progress(ProgressMode::Off);
     let fresh_model = || {
-        // Explicit weights rather than a seeded draw: other tests reseed the shared device.
-        let model = MlpConfig::new(vec![1, 6, 1]).init(&device).unwrap();
+        // Every parameter explicit rather than drawn: other tests reseed the shared device.
+        let param = |values: &[f64], shape: [usize; 2]| {
+            burn::module::Param::from_tensor(from_f64(values, shape, &device).unwrap())
+        };
+        let vector = |values: &[f64]| {
+            let t = from_f64(values, [1, values.len()], &device).unwrap();
+            burn::module::Param::from_tensor(t.reshape([values.len()]))
+        };
+        let mut model = MlpConfig::new(vec![1, 6, 1]).init(&device).unwrap();
         let w: Vec<f64> = (0..6).map(|k| 0.3 * (k as f64 - 2.5)).collect();
-        let mut model = model;
-        model.layers[0].weight =
-            burn::module::Param::from_tensor(from_f64(&w, [1, 6], &device).unwrap());
-        model.layers[1].weight = burn::module::Param::from_tensor(
-            from_f64(&[0.2, -0.1, 0.3, 0.1, -0.2, 0.25], [6, 1], &device).unwrap(),
-        );
+        let b: Vec<f64> = (0..6).map(|k| 0.1 * k as f64 - 0.2).collect();
+        model.layers[0].weight = param(&w, [1, 6]);
+        model.layers[0].bias = Some(vector(&b));
+        model.layers[1].weight = param(&[0.2, -0.1, 0.3, 0.1, -0.2, 0.25], [6, 1]);
+        model.layers[1].bias = Some(vector(&[0.05]));
         model
     };
     let loss = |m: &Mlp, _: &kiln_core::train::StepInfo| {
