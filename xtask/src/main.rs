@@ -95,7 +95,8 @@ fn test(args: &[String]) -> Result<(), String> {
         None => cargo(&["test", "--workspace", "--release"], &[]),
         Some(b @ ("flex" | "ndarray")) => cargo(
             &["test", "--workspace", "--release"],
-            &[("KILN_BACKEND", b)],
+            // burn restores optimiser state on its default device: make that the same backend.
+            &[("KILN_BACKEND", b), ("BURN_DEVICE", b)],
         ),
         Some("wgpu") => {
             let runtime = xdg_runtime_dir()?;

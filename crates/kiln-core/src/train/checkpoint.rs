@@ -5,10 +5,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::TrainerConfig;
 use super::optimizer::Optimizer;
+use crate::device::{BackendKind, backend_of, precision_of};
 use crate::{Error, Result};
 
 const MODEL: &str = "model.bpk";
@@ -69,8 +71,30 @@ pub(crate) fn save<M: Module + Clone>(
     fs::rename(&tmp, &final_dir).map_err(|e| Error::io(&final_dir, e))
 }
 
+/// burn 0.22.1 rebuilds optimiser state on `Device::default()`, in that device's float dtype,
+/// and moves it to the parameters' device at the next step without converting it. When the two
+/// devices differ in precision (an f64 run on ndarray while flex is the f32 default), the restored
+/// moments would have the wrong dtype, so refuse with the way out instead.
+fn check_restore_device(dir: &Path, device: &Device) -> Result<()> {
+    let default = Device::default();
+    let plain = device.clone().without_autodiff();
+    let (want, have) = (precision_of(&plain), precision_of(&default));
+    if plain == default || want == have {
+        return Ok(());
+    }
+    let backend = backend_of(&plain).map_or("<this backend>", BackendKind::name);
+    Err(Error::Checkpoint {
+        path: dir.to_path_buf(),
+        what: format!(
+            "burn restores optimiser state on its default device ({default:?}, {have}) but this \
+             run trains in {want} on {plain:?}; set BURN_DEVICE={backend} so they agree"
+        ),
+    })
+}
+
 pub(crate) fn load<M: Module>(
     out: &Path,
+    device: &Device,
     model: M,
     optim: Optimizer,
     config: &TrainerConfig,
@@ -106,6 +130,7 @@ pub(crate) fn load<M: Module>(
             state.step
         )));
     }
+    check_restore_device(&dir, device)?;
     let model_path = dir.join(MODEL);
     let model = model
         .try_load_file(&model_path)

@@ -345,7 +345,7 @@ impl Trainer {
         if let Some(out) = &self.out_dir {
             fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
             if resume && checkpoint::exists(out) {
-                let (m, o, state) = checkpoint::load(out, model, optim, config)?;
+                let (m, o, state) = checkpoint::load(out, device, model, optim, config)?;
                 model = m;
                 optim = o;
                 losses = state.losses;
