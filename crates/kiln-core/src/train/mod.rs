@@ -367,7 +367,6 @@ impl Trainer {
             config.log_every,
         );
         let started = Instant::now();
-        let mut last_finite = losses.last().copied();
 
         for step in start..last {
             let info = StepInfo {
@@ -378,10 +377,10 @@ impl Trainer {
             };
             device.seed(info.seed);
             let (next, loss, grad_norm, terms) = match &mut optim {
-                Optimizer::First(_) => {
+                Optimizer::First(first) => {
                     let out = loss_fn(&model, &info)?;
                     let loss = out.total.clone().into_scalar::<f64>();
-                    check_finite(step, loss, last_finite)?;
+                    check_finite(step, loss, losses.last().copied())?;
                     let terms = read_terms(out.terms);
                     let mut grads = GradientsParams::from_grads(out.total.backward(), &model);
                     let norm = match config.clip_grad_norm {
@@ -395,7 +394,7 @@ impl Trainer {
                             loss,
                         });
                     }
-                    (optim.step(info.lr, model, grads), loss, Some(norm), terms)
+                    (first.step(info.lr, model, grads), loss, Some(norm), terms)
                 }
                 Optimizer::Lbfgs(lbfgs) => {
                     let mut failure = None;
@@ -415,12 +414,11 @@ impl Trainer {
                     // Report the loss at the parameters L-BFGS accepted.
                     let out = loss_fn(&next, &info)?;
                     let loss = out.total.into_scalar::<f64>();
-                    check_finite(step, loss, last_finite)?;
+                    check_finite(step, loss, losses.last().copied())?;
                     (next, loss, None, read_terms(out.terms))
                 }
             };
             model = next;
-            last_finite = Some(loss);
             losses.push(loss);
             let done = step + 1;
             if let Some(log) = &mut metrics {

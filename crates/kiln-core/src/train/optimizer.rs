@@ -3,11 +3,8 @@
 
 use std::path::Path;
 
-use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{
-    AdamConfig, AdamWConfig, GradientsParams, LBFGS, LBFGSConfig, LineSearchFn, ModuleOptimizer,
-};
+use burn::optim::{AdamConfig, AdamWConfig, LBFGS, LBFGSConfig, LineSearchFn, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -225,13 +222,6 @@ pub(crate) enum Optimizer {
 }
 
 impl Optimizer {
-    pub(crate) fn step<M: Module>(&mut self, lr: f64, model: M, grads: GradientsParams) -> M {
-        match self {
-            Optimizer::First(optim) => optim.step(lr, model, grads),
-            Optimizer::Lbfgs(_) => unreachable!("L-BFGS steps go through Trainer's closure path"),
-        }
-    }
-
     pub(crate) fn save(&self, path: &Path) -> Result<()> {
         let result = match self {
             Optimizer::First(optim) => optim.save(path),
