@@ -16,7 +16,8 @@ use crate::{Error, Result};
 /// A condition `g(t, y)` whose sign change stops the solve, located to `tol` in time.
 ///
 /// The condition is checked at the end of every accepted step; a root inside the step is found
-/// on the solver's interpolant by the Illinois method.
+/// on the solver's interpolant by the Illinois method. A condition that is zero at `t0` fires
+/// only after it has left zero, so a solve can restart from an event.
 pub struct Event<'a, const D: usize> {
     condition: Box<dyn Fn(f64, &Tensor<D>) -> f64 + 'a>,
     tol: f64,
@@ -298,7 +299,9 @@ fn shared<const D: usize, F: VectorField<D>, S: Solver>(
 
         if let (Some(e), Some(g0)) = (event, g_old) {
             let g1 = (e.condition)(t_new, &step.y1);
-            if g0 == 0.0 || g0.signum() != g1.signum() || g1 == 0.0 {
+            // A condition that starts at zero (e.g. a restart at the event) does not fire
+            // until it has left zero.
+            if g0 != 0.0 && (g1 == 0.0 || g0.signum() != g1.signum()) {
                 let root = locate_root(e, solver, field, &clock, &mut step, (g0, g1), &mut stats);
                 let y_root = value_at(solver, field, &clock, &mut step, root, &mut stats);
                 for ts_k in saver.take(t, t + root * h_try, direction) {
@@ -387,9 +390,6 @@ fn locate_root<const D: usize, F: VectorField<D>, S: Solver>(
     (g0, g1): (f64, f64),
     stats: &mut Stats,
 ) -> f64 {
-    if g0 == 0.0 {
-        return 0.0;
-    }
     if g1 == 0.0 {
         return 1.0;
     }
