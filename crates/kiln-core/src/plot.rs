@@ -16,13 +16,18 @@ use plotters::style::colors::colormaps::ViridisRGB;
 use crate::{Error, Result};
 
 const FONT: &str = "sans-serif";
-const PALETTE: [RGBColor; 6] = [
+/// Ten distinct colours (the tab10 set) so plots with up to ten series stay unambiguous.
+const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
     RGBColor(255, 127, 14),
     RGBColor(148, 103, 189),
     RGBColor(23, 190, 207),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
 ];
 
 /// Registers the embedded font once per process.
