@@ -22,6 +22,7 @@
 
 mod controller;
 mod error;
+mod host;
 mod norm;
 mod options;
 mod per_sample;
@@ -33,6 +34,7 @@ mod term;
 
 pub use controller::PidController;
 pub use error::{Error, Result};
+pub use host::{HostSolution, solve_host};
 pub use options::{BatchMode, SaveAt, Solution, SolveOptions, Stats, StepControl, StopReason};
 pub use solve::{Event, solve, solve_with_event};
 pub use solver::{ExplicitRk, Solver};

@@ -334,3 +334,50 @@ fn kepler_error_is_proportional_to_the_tolerance() {
         last = (sol.stats.nfe, err);
     }
 }
+
+#[test]
+fn host_path_takes_the_same_steps_as_the_tensor_path() {
+    // The f64 path shares tableaux, controller and interpolants with the tensor engine; on the
+    // Kepler problem both must take identical steps and agree to rounding.
+    let dev = device();
+    let problem = problems(20.0).pop().unwrap();
+    let kepler = |_t: f64, y: &[f64], dy: &mut [f64]| {
+        let r3 = (y[0] * y[0] + y[1] * y[1]).powf(1.5);
+        dy.copy_from_slice(&[y[2], y[3], -y[0] / r3, -y[1] / r3]);
+    };
+    for method in Method::ALL {
+        let options = if ExplicitRk::new(method).error_order().is_some() {
+            SolveOptions::adaptive(1e-7, 1e-9)
+        } else {
+            SolveOptions::fixed(0.01)
+        }
+        .save_times(vec![0.0, 1.234, 7.5, 20.0]);
+        let options = if matches!(method, Method::Midpoint | Method::Heun | Method::Ralston) {
+            SolveOptions::fixed(0.001).save_times(vec![0.0, 1.234, 7.5, 20.0])
+        } else {
+            options
+        };
+        let host =
+            kiln_neural_de::solve_host(kepler, method, (0.0, 20.0), &problem.y0, &options).unwrap();
+        let tensor_sol = solve(
+            &problem.field,
+            &ExplicitRk::new(method),
+            (0.0, 20.0),
+            tensor(&problem.y0, [1, 4], &dev),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(host.stats.accepted, tensor_sol.stats.accepted, "{method:?}");
+        assert_eq!(host.stats.nfe, tensor_sol.stats.nfe, "{method:?}");
+        assert_eq!(host.ts, tensor_sol.ts);
+        for (a, b) in host.ys.iter().zip(&tensor_sol.ys) {
+            assert!(max_abs_diff(a, &values(b)) < 1e-9, "{method:?}");
+        }
+        if ExplicitRk::new(method).order() >= 4 {
+            assert!(
+                max_abs_diff(host.ys.last().unwrap(), &problem.exact) < 1e-3,
+                "{method:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The Lorenz system (σ = 10, ρ = 28, β = 8/3) as a tensor vector field and as plain f64, shared
+//! by the Lorenz benchmarks and demo (included with `#[path]`).
+#![allow(dead_code, unreachable_pub)]
+
+use kiln_core::burn::tensor::Tensor;
+use kiln_neural_de::Time;
+
+pub const SIGMA: f64 = 10.0;
+pub const RHO: f64 = 28.0;
+pub const BETA: f64 = 8.0 / 3.0;
+
+/// `f(t, y)` on a `[batch, 3]` state.
+pub fn field(_t: &Time, y: &Tensor<2>) -> Tensor<2> {
+    let x = y.clone().narrow(1, 0, 1);
+    let v = y.clone().narrow(1, 1, 1);
+    let z = y.clone().narrow(1, 2, 1);
+    let dx = v.clone().sub(x.clone()).mul_scalar(SIGMA);
+    let dy = x
+        .clone()
+        .mul(z.clone().neg().add_scalar(RHO))
+        .sub(v.clone());
+    let dz = x.mul(v).sub(z.mul_scalar(BETA));
+    Tensor::cat(vec![dx, dy, dz], 1)
+}
+
+/// `f(t, y)` on one plain state.
+pub fn field_f64(y: &[f64; 3]) -> [f64; 3] {
+    [
+        SIGMA * (y[1] - y[0]),
+        y[0] * (RHO - y[2]) - y[1],
+        y[0] * y[1] - BETA * y[2],
+    ]
+}
+
+/// `n` initial conditions `1 + 0.1 N(0, 1)`, seeded (SplitMix64 and Box-Muller).
+pub fn initial_conditions(n: usize, seed: u64) -> Vec<f64> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..3 * n)
+        .map(|_| {
+            let (u1, u2) = (next().max(1e-300), next());
+            1.0 + 0.1 * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+        })
+        .collect()
+}
+
+/// Median of timings.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Writes the benchmark records as a JSON array to `--out` (default `target/kiln-bench/NAME.json`).
+pub fn write_json(name: &str, records: &[serde_json::Value]) -> kiln_core::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| format!("target/kiln-bench/{name}.json"));
+    if let Some(dir) = std::path::Path::new(&out).parent() {
+        std::fs::create_dir_all(dir).map_err(|e| kiln_core::Error::io(dir, e))?;
+    }
+    let text = serde_json::to_string_pretty(records).expect("JSON values serialise");
+    std::fs::write(&out, text).map_err(|e| kiln_core::Error::io(&out, e))?;
+    println!("wrote {out}");
+    Ok(())
+}
