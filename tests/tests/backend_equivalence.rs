@@ -167,3 +167,44 @@ fn trainer_follows_the_same_curve_across_backends() {
         }
     }
 }
+
+/// The Lorenz vector field on a `[batch, 3]` state.
+fn lorenz(_t: &kiln_neural_de::Time, y: &Tensor<2>) -> Tensor<2> {
+    let x = y.clone().narrow(1, 0, 1);
+    let v = y.clone().narrow(1, 1, 1);
+    let z = y.clone().narrow(1, 2, 1);
+    let dx = v.clone().sub(x.clone()).mul_scalar(10.0);
+    let dy = x.clone().mul(z.clone().neg().add_scalar(28.0)).sub(v.clone());
+    let dz = x.mul(v).sub(z.mul_scalar(8.0 / 3.0));
+    Tensor::cat(vec![dx, dy, dz], 1)
+}
+
+#[test]
+fn ode_solves_agree_across_backends() {
+    use kiln_neural_de::{ExplicitRk, SolveOptions, solve};
+    let y0 = |device: &Device| {
+        let values: Vec<f32> = (0..48).map(|k| 1.0 + 0.1 * ((k as f32) * 1.37).sin()).collect();
+        Tensor::<2>::from_data(TensorData::new(values, [16, 3]), device)
+    };
+    let flex = kiln_core::device(BackendKind::Flex).unwrap();
+    // Fixed RK4 steps: identical arithmetic up to f32 rounding. Adaptive Dopri5 with per-sample
+    // steps: the step sequences may differ by rounding, the solutions only by the tolerance.
+    let cases = [
+        (SolveOptions::fixed(0.01), 1e-4),
+        (SolveOptions::adaptive(1e-5, 1e-7).per_sample(), 1e-3),
+    ];
+    for (options, tol) in cases {
+        let solver = if options.controller().is_some() {
+            ExplicitRk::dopri5()
+        } else {
+            ExplicitRk::rk4()
+        };
+        let want = solve(&lorenz, &solver, (0.0, 0.5), y0(&flex), &options).unwrap();
+        for kind in others() {
+            let device = kiln_core::device(kind).unwrap();
+            let got = solve(&lorenz, &solver, (0.0, 0.5), y0(&device), &options).unwrap();
+            let d = max_rel_diff(got.last().clone().to_device(&flex), want.last().clone());
+            assert!(d < tol, "{kind} {:?}: Lorenz solution differs by {d}", options.step);
+        }
+    }
+}
