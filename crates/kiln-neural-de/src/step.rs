@@ -88,10 +88,23 @@ pub(crate) fn advance<const D: usize>(
     coefficients: &[f64],
     k: &[Tensor<D>],
 ) -> Tensor<D> {
-    let terms: Vec<(f64, &Tensor<D>)> = coefficients.iter().copied().zip(k).collect();
-    match lincomb(&terms) {
-        Some(sum) => y.clone().add(clock.scale(sum)),
-        None => y.clone(),
+    match clock {
+        // Fold the shared step into the coefficients: one multiply per stage fewer.
+        Clock::Shared { h, .. } => {
+            let terms: Vec<(f64, &Tensor<D>)> =
+                coefficients.iter().map(|c| c * h).zip(k).collect();
+            match lincomb(&terms) {
+                Some(sum) => y.clone().add(sum),
+                None => y.clone(),
+            }
+        }
+        Clock::PerSample { .. } => {
+            let terms: Vec<(f64, &Tensor<D>)> = coefficients.iter().copied().zip(k).collect();
+            match lincomb(&terms) {
+                Some(sum) => y.clone().add(clock.scale(sum)),
+                None => y.clone(),
+            }
+        }
     }
 }
 
