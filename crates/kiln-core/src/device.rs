@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use burn::tensor::{Device, DeviceSettings, FloatDType};
+use burn::tensor::{Device, FloatDType};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -176,11 +176,12 @@ pub fn configure_precision(device: &Device, precision: Precision) -> Result<()> 
         });
     }
     let mut inner = device.clone().without_autodiff();
-    let current: DeviceSettings = inner.settings();
     let wanted = precision.dtype();
     match inner.configure(wanted) {
         Ok(()) => Ok(()),
-        Err(_) if current.float_dtype == wanted => Ok(()),
+        // Read the settings after the failed attempt: another thread may have configured the
+        // same precision between a read before and the attempt.
+        Err(_) if inner.settings().float_dtype == wanted => Ok(()),
         Err(_) => Err(Error::DeviceAlreadyConfigured {
             device: format!("{device:?}"),
             precision: precision.to_string(),
