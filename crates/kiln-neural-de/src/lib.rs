@@ -23,6 +23,7 @@
 mod controller;
 mod error;
 mod host;
+pub mod implicit;
 mod norm;
 mod options;
 mod per_sample;
@@ -35,6 +36,7 @@ mod term;
 pub use controller::PidController;
 pub use error::{Error, Result};
 pub use host::{HostSolution, solve_host};
+pub use implicit::{Jacobian, Kvaerno5};
 pub use options::{BatchMode, SaveAt, Solution, SolveOptions, Stats, StepControl, StopReason};
 pub use solve::{Event, solve, solve_with_event};
 pub use solver::{ExplicitRk, Solver};

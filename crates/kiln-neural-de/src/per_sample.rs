@@ -7,7 +7,7 @@ use crate::norm::error_norm;
 use crate::options::{SaveAt, Solution, SolveOptions, Stats, StepControl, StopReason};
 use crate::solve::{first_eval, initial_step, reached};
 use crate::solver::Solver;
-use crate::step::{Clock, Theta, interpolate};
+use crate::step::{Clock, StepError, Theta, interpolate};
 use crate::term::{Time, VectorField};
 use crate::{Error, Result};
 
@@ -123,7 +123,12 @@ pub(crate) fn drive<const D: usize, F: VectorField<D>, S: Solver>(
                 after_reject[i] = true;
                 let h_new = h_try[i] * factor;
                 if h_new.abs() < controller.dt_min.max(8.0 * f64::EPSILON * t[i].abs()) {
-                    return Err(if errors[i].is_finite() {
+                    return Err(if matches!(step.error, StepError::Failed) {
+                        Error::NewtonFailed {
+                            t: t[i],
+                            dt: h_try[i].abs(),
+                        }
+                    } else if errors[i].is_finite() {
                         Error::StepSizeTooSmall {
                             t: t[i],
                             dt: h_new.abs(),

@@ -9,9 +9,12 @@ use crate::norm::{error_norm, scaled_rms};
 use crate::options::{BatchMode, SaveAt, Solution, SolveOptions, Stats, StepControl, StopReason};
 use crate::per_sample;
 use crate::solver::Solver;
-use crate::step::{Clock, RkStep, Theta, interpolate};
+use crate::step::{Clock, RkStep, StepError, Theta, interpolate};
 use crate::term::{Time, VectorField};
 use crate::{Error, Result};
+
+/// The event condition `g(t, y)`.
+type Condition<'a, const D: usize> = Box<dyn Fn(f64, &Tensor<D>) -> f64 + 'a>;
 
 /// A condition `g(t, y)` whose sign change stops the solve, located to `tol` in time.
 ///
@@ -19,7 +22,7 @@ use crate::{Error, Result};
 /// on the solver's interpolant by the Illinois method. A condition that is zero at `t0` fires
 /// only after it has left zero, so a solve can restart from an event.
 pub struct Event<'a, const D: usize> {
-    condition: Box<dyn Fn(f64, &Tensor<D>) -> f64 + 'a>,
+    condition: Condition<'a, D>,
     tol: f64,
 }
 
@@ -281,7 +284,9 @@ fn shared<const D: usize, F: VectorField<D>, S: Solver>(
                 after_reject = true;
                 h = h_try * factor;
                 if h.abs() < c.dt_min.max(8.0 * f64::EPSILON * t.abs()) {
-                    return Err(if err.is_finite() {
+                    return Err(if matches!(step.error, StepError::Failed) {
+                        Error::NewtonFailed { t, dt: h_try.abs() }
+                    } else if err.is_finite() {
                         Error::StepSizeTooSmall { t, dt: h.abs() }
                     } else {
                         Error::NonFinite { t }
@@ -290,6 +295,8 @@ fn shared<const D: usize, F: VectorField<D>, S: Solver>(
                 continue;
             }
             err_prev = err.max(1e-4);
+        } else if matches!(step.error, StepError::Failed) {
+            return Err(Error::NewtonFailed { t, dt: h_try.abs() });
         } else if !max_abs(&step.y1).is_finite() {
             return Err(Error::NonFinite { t });
         }

@@ -7,6 +7,9 @@ use crate::tableau::{ButcherTableau, ErrorEstimator, dop853};
 use crate::term::{Time, VectorField};
 
 /// Where a step starts and how long it is: one time for the batch, or one per sample.
+// The per-sample variant is larger, but clocks are built once per step attempt; boxing would
+// only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Clock<const D: usize> {
     /// The whole batch at `t` with step `h` (negative when integrating backwards).
@@ -91,8 +94,7 @@ pub(crate) fn advance<const D: usize>(
     match clock {
         // Fold the shared step into the coefficients: one multiply per stage fewer.
         Clock::Shared { h, .. } => {
-            let terms: Vec<(f64, &Tensor<D>)> =
-                coefficients.iter().map(|c| c * h).zip(k).collect();
+            let terms: Vec<(f64, &Tensor<D>)> = coefficients.iter().map(|c| c * h).zip(k).collect();
             match lincomb(&terms) {
                 Some(sum) => y.clone().add(sum),
                 None => y.clone(),
@@ -109,6 +111,7 @@ pub(crate) fn advance<const D: usize>(
 }
 
 /// The local error estimate of a step, already multiplied by `h`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum StepError<const D: usize> {
     /// The method has no estimate.

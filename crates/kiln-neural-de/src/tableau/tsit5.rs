@@ -1,5 +1,8 @@
 //! Tsitouras' 5(4) method (2011) and its 4th-order interpolant.
 
+// The interpolant's constants are quoted with all their published digits; f64 rounds them.
+#![allow(clippy::excessive_precision)]
+
 use super::{ButcherTableau, DenseOutput, ErrorEstimator};
 
 pub(super) fn tableau() -> ButcherTableau {
