@@ -159,6 +159,17 @@ pub enum Error {
         /// What went wrong.
         what: String,
     },
+
+    /// A crate built on kiln-core failed inside a training step (e.g. a differential-equation
+    /// solve in a loss); the source keeps that crate's error with its fields.
+    #[error("{context}: {source}")]
+    Step {
+        /// Which crate or operation failed, e.g. "kiln-neural-de".
+        context: &'static str,
+        /// The failure itself.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 }
 
 /// The last finite loss before divergence, printed as a number or "none".

@@ -96,3 +96,17 @@ impl Error {
         }
     }
 }
+
+/// Lets a kiln-core training closure use `?` on solves: the error travels as
+/// [`kiln_core::Error::Step`] with this error as its source.
+impl From<Error> for kiln_core::Error {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Core(core) => core,
+            other => kiln_core::Error::Step {
+                context: "kiln-neural-de",
+                source: Box::new(other),
+            },
+        }
+    }
+}

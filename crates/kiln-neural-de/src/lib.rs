@@ -20,6 +20,7 @@
 //! assert!((y1 - (-1.0f64).exp()).abs() < 1e-6);
 //! ```
 
+pub mod adjoint;
 mod controller;
 mod error;
 mod host;

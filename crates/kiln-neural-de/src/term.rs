@@ -6,6 +6,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 ///
 /// With one shared step sequence the whole batch sits at one time; with independent per-sample
 /// steps (see [`crate::BatchMode::PerSample`]) every sample has its own.
+// A tensor handle is larger than an f64, but times are built once per stage; boxing would only
+// add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Time {
     /// One time for the whole batch.

@@ -137,10 +137,13 @@ fn dense_output_converges_at_its_order() {
     }
 }
 
+/// A boxed vector field on `[batch, n]` states.
+type Field = Box<dyn Fn(&Time, &Tensor<2>) -> Tensor<2>>;
+
 /// A problem with a closed-form solution: field, `y0`, `t1` and exact `y(t1)`.
 struct Problem {
     name: &'static str,
-    field: Box<dyn Fn(&Time, &Tensor<2>) -> Tensor<2>>,
+    field: Field,
     y0: Vec<f64>,
     t1: f64,
     exact: Vec<f64>,

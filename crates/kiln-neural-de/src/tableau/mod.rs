@@ -367,9 +367,9 @@ mod tests {
             let (a1, b1) = dense_weights(&tableau, 1.0);
             // Either a = 1 and all b = 0 (Hermite-like), or a = 0 and b = tableau b.
             let s = tableau.stages();
-            for i in 0..s {
-                let expected = (1.0 - a1) * tableau.b[i];
-                assert!((b1[i] - expected).abs() < 1e-10, "{} b[{i}]", tableau.name);
+            for (i, (got, b)) in b1.iter().zip(&tableau.b).enumerate() {
+                let expected = (1.0 - a1) * b;
+                assert!((got - expected).abs() < 1e-10, "{} b[{i}]", tableau.name);
             }
             assert!(b1[s..].iter().all(|b| b.abs() < 1e-10), "{}", tableau.name);
         }
