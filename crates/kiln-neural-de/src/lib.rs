@@ -28,6 +28,7 @@ pub mod implicit;
 mod norm;
 mod options;
 mod per_sample;
+pub mod sde;
 mod solve;
 mod solver;
 pub mod step;
