@@ -42,7 +42,22 @@ fn main() -> ExitCode {
 }
 
 /// The workspace root (the parent of this crate's directory).
+/// The workspace root: the nearest ancestor of the current directory whose `Cargo.toml` declares
+/// `[workspace]` (`cargo xtask` runs from anywhere inside the checkout), else the directory this
+/// binary was built from. Found at run time because a build directory shared between checkouts
+/// (a CI cache) can hold an xtask binary built elsewhere.
 fn root() -> PathBuf {
+    if let Ok(mut dir) = std::env::current_dir() {
+        loop {
+            let manifest = dir.join("Cargo.toml");
+            if std::fs::read_to_string(&manifest).is_ok_and(|text| text.contains("[workspace]")) {
+                return dir;
+            }
+            if !dir.pop() {
+                break;
+            }
+        }
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives inside the workspace")
