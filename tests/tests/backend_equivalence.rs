@@ -174,7 +174,10 @@ fn lorenz(_t: &kiln_neural_de::Time, y: &Tensor<2>) -> Tensor<2> {
     let v = y.clone().narrow(1, 1, 1);
     let z = y.clone().narrow(1, 2, 1);
     let dx = v.clone().sub(x.clone()).mul_scalar(10.0);
-    let dy = x.clone().mul(z.clone().neg().add_scalar(28.0)).sub(v.clone());
+    let dy = x
+        .clone()
+        .mul(z.clone().neg().add_scalar(28.0))
+        .sub(v.clone());
     let dz = x.mul(v).sub(z.mul_scalar(8.0 / 3.0));
     Tensor::cat(vec![dx, dy, dz], 1)
 }
@@ -183,7 +186,9 @@ fn lorenz(_t: &kiln_neural_de::Time, y: &Tensor<2>) -> Tensor<2> {
 fn ode_solves_agree_across_backends() {
     use kiln_neural_de::{ExplicitRk, SolveOptions, solve};
     let y0 = |device: &Device| {
-        let values: Vec<f32> = (0..48).map(|k| 1.0 + 0.1 * ((k as f32) * 1.37).sin()).collect();
+        let values: Vec<f32> = (0..48)
+            .map(|k| 1.0 + 0.1 * ((k as f32) * 1.37).sin())
+            .collect();
         Tensor::<2>::from_data(TensorData::new(values, [16, 3]), device)
     };
     let flex = kiln_core::device(BackendKind::Flex).unwrap();
@@ -204,7 +209,11 @@ fn ode_solves_agree_across_backends() {
             let device = kiln_core::device(kind).unwrap();
             let got = solve(&lorenz, &solver, (0.0, 0.5), y0(&device), &options).unwrap();
             let d = max_rel_diff(got.last().clone().to_device(&flex), want.last().clone());
-            assert!(d < tol, "{kind} {:?}: Lorenz solution differs by {d}", options.step);
+            assert!(
+                d < tol,
+                "{kind} {:?}: Lorenz solution differs by {d}",
+                options.step
+            );
         }
     }
 }
