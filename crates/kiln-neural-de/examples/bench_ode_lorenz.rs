@@ -24,7 +24,7 @@ fn run(device: &Device, backend: BackendKind) -> kiln_neural_de::Result<serde_js
     );
     let options = SolveOptions::adaptive(1e-6, 1e-9).save_times(vec![1.0, 10.0]);
     let solver = ExplicitRk::dopri5();
-    let field = lorenz::field;
+    let field = lorenz::Lorenz::new(device);
     // Reference at t = 1.
     let reference = solve(
         &field,
@@ -78,10 +78,25 @@ fn run(device: &Device, backend: BackendKind) -> kiln_neural_de::Result<serde_js
         .clone()
         .unwrap_or_default();
     let mean_steps = steps.iter().sum::<usize>() as f64 / steps.len().max(1) as f64;
+    // The same solve with the field written with column slices and a concatenation.
+    let mut cat_times = Vec::new();
+    for _ in 0..REPEATS.min(3) {
+        let start = Instant::now();
+        let sol = solve(
+            &lorenz::field_cat,
+            &solver,
+            (0.0, 10.0),
+            y0.clone(),
+            &options,
+        )?;
+        let _ = sol.last().clone().sum().into_scalar::<f64>();
+        cat_times.push(start.elapsed().as_secs_f64());
+    }
+    let wall_cat = lorenz::median(cat_times);
     let wall = lorenz::median(times);
     let wall_per_sample = lorenz::median(per_sample_times);
     println!(
-        "ode-lorenz backend={backend} shared: wall_s={wall:.4} nfe={} steps={} max_abs_err_t1={err:.2e} | per-sample: wall_s={wall_per_sample:.4} nfe={} mean_steps={mean_steps:.1} max_steps={} max_abs_err_t1={err_per_sample:.2e}",
+        "ode-lorenz backend={backend} shared: wall_s={wall:.4} (cat field {wall_cat:.4}) nfe={} steps={} max_abs_err_t1={err:.2e} | per-sample: wall_s={wall_per_sample:.4} nfe={} mean_steps={mean_steps:.1} max_steps={} max_abs_err_t1={err_per_sample:.2e}",
         sol.stats.nfe,
         sol.stats.accepted,
         per_sample.stats.nfe,
@@ -100,6 +115,7 @@ fn run(device: &Device, backend: BackendKind) -> kiln_neural_de::Result<serde_js
             "nfe_per_sample": per_sample.stats.nfe,
             "mean_steps_per_sample": mean_steps,
             "max_abs_err_t1_per_sample": err_per_sample,
+            "wall_s_cat_field": wall_cat,
         },
     }))
 }

@@ -151,7 +151,7 @@ fn main() -> kiln_neural_de::Result<()> {
         for _ in 0..5 {
             let start = Instant::now();
             let sol = solve(
-                &lorenz::field,
+                &lorenz::Lorenz::new(&device),
                 &ExplicitRk::dopri5(),
                 (0.0, 10.0),
                 y0t.clone(),

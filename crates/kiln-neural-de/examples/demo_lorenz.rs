@@ -23,7 +23,7 @@ fn measure(
     reference: &Tensor<2>,
 ) -> kiln_neural_de::Result<(f64, f64)> {
     let sol = solve(
-        &lorenz::field,
+        &lorenz::Lorenz::new(&device),
         &ExplicitRk::new(method),
         (0.0, T_ERR),
         y0.clone(),
@@ -54,7 +54,7 @@ fn main() -> kiln_neural_de::Result<()> {
     let times: Vec<f64> = (0..=4000).map(|i| i as f64 * 40.0 / 4000.0).collect();
     let y0 = Tensor::<2>::from_data(TensorData::new(vec![1.0, 1.0, 1.0], [1, 3]), &device);
     let trajectory = solve(
-        &lorenz::field,
+        &lorenz::Lorenz::new(&device),
         &ExplicitRk::tsit5(),
         (0.0, 40.0),
         y0,
@@ -84,7 +84,7 @@ fn main() -> kiln_neural_de::Result<()> {
         &device,
     );
     let reference = solve(
-        &lorenz::field,
+        &lorenz::Lorenz::new(&device),
         &ExplicitRk::dopri8(),
         (0.0, T_ERR),
         y0.clone(),
