@@ -23,7 +23,7 @@ fn measure(
     reference: &Tensor<2>,
 ) -> kiln_neural_de::Result<(f64, f64)> {
     let sol = solve(
-        &lorenz::Lorenz::new(&device),
+        &lorenz::Lorenz::new(&y0.device()),
         &ExplicitRk::new(method),
         (0.0, T_ERR),
         y0.clone(),
