@@ -58,7 +58,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (rtol, atol) = (1e-6, 1e-10);
-    let solver = Kvaerno5::new().with_newton_tol(rtol, atol);
+    // Newton's tolerances follow the controller's.
+    let solver = Kvaerno5::new();
     let options = SolveOptions::adaptive(rtol, atol);
 
     let mut times = Vec::new();

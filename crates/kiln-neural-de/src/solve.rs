@@ -89,6 +89,17 @@ fn drive<const D: usize, F: VectorField<D>, S: Solver>(
     event: Option<&Event<'_, D>>,
 ) -> Result<Solution<D>> {
     options.validate(t_span)?;
+    let adapted;
+    let solver = match options
+        .controller()
+        .and_then(|c| solver.with_tolerances(c.rtol, c.atol))
+    {
+        Some(s) => {
+            adapted = s;
+            &adapted
+        }
+        None => solver,
+    };
     if let StepControl::Adaptive(_) = options.step
         && solver.error_order().is_none()
     {

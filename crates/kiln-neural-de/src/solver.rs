@@ -28,6 +28,16 @@ pub trait Solver {
         true
     }
 
+    /// The solver adapted to an adaptive solve's tolerances, or `None` to use it unchanged.
+    /// Implicit solvers use this to tie Newton's convergence test to `rtol` and `atol`; the
+    /// solver still never sees the controller's decisions.
+    fn with_tolerances(&self, _rtol: f64, _atol: f64) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
+
     /// One step from `y0` with `f0 = f(t₀, y₀)`, counting vector-field evaluations in `nfe`.
     ///
     /// # Errors

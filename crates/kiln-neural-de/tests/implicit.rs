@@ -93,7 +93,8 @@ fn robertson_matches_the_reference_in_few_steps() {
     let device = device();
     let field = Robertson::standard(&device);
     let (rtol, atol) = (1e-6, 1e-10);
-    let solver = Kvaerno5::new().with_newton_tol(rtol, atol);
+    // Newton's tolerances follow the controller's.
+    let solver = Kvaerno5::new();
     let options = SolveOptions::adaptive(rtol, atol);
     let solution = solve(
         &field,
@@ -157,7 +158,8 @@ fn van_der_pol_mu_1000_matches_the_test_set() {
     let device = device();
     let reference = [1.706_167_732_170_483, -0.892_809_701_024_797_5];
     let tol = 1e-7;
-    let solver = Kvaerno5::new().with_newton_tol(tol, tol);
+    // Newton's tolerances follow the controller's.
+    let solver = Kvaerno5::new();
     let y0 = tensor(vec![2.0, -0.66], [1, 2], &device);
     let solution = solve(
         &van_der_pol(1e-6),
@@ -353,7 +355,8 @@ fn a_batch_matches_its_samples_solved_alone() {
         (0.1, 3e6, 1e3),
     ];
     let (rtol, atol) = (1e-6, 1e-10);
-    let solver = Kvaerno5::new().with_newton_tol(rtol, atol);
+    // Newton's tolerances follow the controller's.
+    let solver = Kvaerno5::new();
     let t1 = 40.0;
     let alone: Vec<Vec<f64>> = rates
         .iter()
@@ -583,7 +586,8 @@ fn f32_states_solve_at_a_loose_tolerance() {
     let device = kiln_core::device(kiln_core::BackendKind::Ndarray).expect("ndarray is built in");
     let field = Robertson::standard(&device);
     let (rtol, atol) = (1e-4, 1e-8);
-    let solver = Kvaerno5::new().with_newton_tol(rtol, atol);
+    // Newton's tolerances follow the controller's.
+    let solver = Kvaerno5::new();
     let solution = solve(
         &field,
         &solver,

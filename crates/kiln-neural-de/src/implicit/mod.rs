@@ -163,7 +163,7 @@ pub enum Jacobian {
 /// let field = |t: &Time, y: &Tensor<2>| {
 ///     y.clone().sub(t.broadcast(y).cos()).mul_scalar(-1000.0)
 /// };
-/// let solver = Kvaerno5::new().with_newton_tol(1e-5, 1e-7);
+/// let solver = Kvaerno5::new();
 /// let y0 = Tensor::<2>::ones([1, 1], &device);
 /// let solution =
 ///     solve(&field, &solver, (0.0, 1.0), y0, &SolveOptions::adaptive(1e-5, 1e-7)).unwrap();
@@ -174,10 +174,13 @@ pub enum Jacobian {
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Kvaerno5 {
-    /// Relative tolerance of the Newton norm; set it to the controller's `rtol`.
+    /// Relative tolerance of the Newton norm.
     pub newton_rtol: f64,
-    /// Absolute tolerance of the Newton norm; set it to the controller's `atol`.
+    /// Absolute tolerance of the Newton norm.
     pub newton_atol: f64,
+    /// Whether an adaptive solve replaces the Newton tolerances by the controller's `rtol` and
+    /// `atol` (the default; [`Kvaerno5::with_newton_tol`] turns it off).
+    pub newton_tol_from_controller: bool,
     /// Newton stops when its estimated error is below `newton_kappa` in that norm.
     pub newton_kappa: f64,
     /// Most Newton iterations per stage before the step fails.
@@ -193,23 +196,25 @@ impl Default for Kvaerno5 {
 }
 
 impl Kvaerno5 {
-    /// The method with Newton tolerances `rtol = 1e-6`, `atol = 1e-9`, `κ = 0.01`, at most 10
-    /// iterations per stage and a forward-difference Jacobian. Match the Newton tolerances to
-    /// the controller's with [`Kvaerno5::with_newton_tol`].
+    /// The method with `κ = 0.01`, at most 10 Newton iterations per stage and a
+    /// forward-difference Jacobian. Newton's norm uses the controller's `rtol` and `atol` in an
+    /// adaptive solve, and `rtol = 1e-6`, `atol = 1e-9` with fixed steps.
     pub fn new() -> Self {
         Self {
             newton_rtol: 1e-6,
             newton_atol: 1e-9,
+            newton_tol_from_controller: true,
             newton_kappa: 0.01,
             max_newton_iters: 10,
             jacobian: Jacobian::FiniteDifference,
         }
     }
 
-    /// Sets the tolerances of the Newton norm; give the controller's `rtol` and `atol`.
+    /// Sets the tolerances of the Newton norm, overriding the controller's.
     pub fn with_newton_tol(mut self, rtol: f64, atol: f64) -> Self {
         self.newton_rtol = rtol;
         self.newton_atol = atol;
+        self.newton_tol_from_controller = false;
         self
     }
 
@@ -291,6 +296,14 @@ impl Solver for Kvaerno5 {
 
     fn error_order(&self) -> Option<usize> {
         Some(4)
+    }
+
+    fn with_tolerances(&self, rtol: f64, atol: f64) -> Option<Self> {
+        self.newton_tol_from_controller.then(|| Self {
+            newton_rtol: rtol,
+            newton_atol: atol,
+            ..self.clone()
+        })
     }
 
     /// Six: `k` holds the seven stage derivatives, the last of them `f(t₁, y₁)`.
@@ -472,6 +485,14 @@ fn combine(base: &[f64], h: &[f64], weights: &[f64], k: &[Vec<f64>], n: usize) -
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn newton_tolerances_follow_the_controller_unless_set() {
+        let adapted = Kvaerno5::new().with_tolerances(1e-10, 1e-12).unwrap();
+        assert_eq!((adapted.newton_rtol, adapted.newton_atol), (1e-10, 1e-12));
+        let fixed = Kvaerno5::new().with_newton_tol(1e-4, 1e-6);
+        assert!(fixed.with_tolerances(1e-10, 1e-12).is_none());
+    }
+
     use super::*;
 
     #[test]
