@@ -75,13 +75,6 @@ impl Setup {
 }
 
 fn main() -> kiln_core::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let out = args
-        .iter()
-        .position(|a| a == "--out")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| "target/kiln-bench/mlp-train-step.json".into());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let backends = [BackendKind::Flex, BackendKind::Ndarray];
     let mut setups = Vec::new();
@@ -111,11 +104,6 @@ fn main() -> kiln_core::Result<()> {
             "metrics": { "ms_per_step": plain, "ms_per_step_jet": jet, "jet_over_plain": jet / plain },
         }));
     }
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        std::fs::create_dir_all(dir).map_err(|e| kiln_core::Error::io(dir, e))?;
-    }
-    let text = serde_json::to_string_pretty(&results).expect("JSON values serialise");
-    std::fs::write(&out, text).map_err(|e| kiln_core::Error::io(&out, e))?;
-    println!("wrote {out}");
+    kiln_core::report::write_bench("mlp-train-step", &results)?;
     Ok(())
 }

@@ -101,3 +101,35 @@ impl DemoReport {
         Ok(())
     }
 }
+
+/// Where a benchmark writes its JSON: the path after `--out` on the command line (what
+/// `cargo xtask bench` passes), else `target/kiln-bench/NAME.json`.
+pub fn bench_output(name: &str) -> PathBuf {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+        .map_or_else(
+            || PathBuf::from(format!("target/kiln-bench/{name}.json")),
+            PathBuf::from,
+        )
+}
+
+/// Writes a benchmark's records, a JSON array of `{"name", "backend", "threads", "metrics"}`
+/// objects, to [`bench_output`]`(name)`, creating its folder, and prints where.
+///
+/// # Errors
+/// [`Error::Io`] or [`Error::Json`] when the file cannot be written.
+pub fn write_bench(name: &str, records: &[serde_json::Value]) -> Result<PathBuf> {
+    let path = bench_output(name);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let json = serde_json::to_string_pretty(records).map_err(|source| Error::Json {
+        path: path.clone(),
+        source,
+    })?;
+    fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
+    println!("wrote {}", path.display());
+    Ok(path)
+}

@@ -142,13 +142,6 @@ fn setup(device: &Device) -> kiln_core::Result<(Field, Tensor<2>)> {
 }
 
 fn main() -> kiln_core::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let out = args
-        .iter()
-        .position(|a| a == "--out")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| "target/kiln-bench/adjoint-memory.json".into());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let backend = BackendKind::from_env()?;
     let device = kiln_core::autodiff_device(backend)?;
@@ -196,17 +189,12 @@ fn main() -> kiln_core::Result<()> {
     println!(
         "at {last} steps: backprop/adjoint peak = {peak_ratio:.1}, adjoint/backprop time = {time_ratio:.2}"
     );
-    let results = serde_json::json!([{
+    let record = serde_json::json!({
         "name": "adjoint-memory",
         "backend": backend.name(),
         "threads": threads,
         "metrics": metrics,
-    }]);
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        std::fs::create_dir_all(dir).map_err(|e| kiln_core::Error::io(dir, e))?;
-    }
-    let text = serde_json::to_string_pretty(&results).expect("JSON values serialise");
-    std::fs::write(&out, text).map_err(|e| kiln_core::Error::io(&out, e))?;
-    println!("wrote {out}");
+    });
+    kiln_core::report::write_bench("adjoint-memory", &[record])?;
     Ok(())
 }

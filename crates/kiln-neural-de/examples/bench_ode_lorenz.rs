@@ -127,6 +127,6 @@ fn main() -> kiln_neural_de::Result<()> {
         kiln_core::device::configure_precision(&device, Precision::F64)?;
         records.push(run(&device, backend)?);
     }
-    lorenz::write_json("ode-lorenz", &records)?;
+    kiln_core::report::write_bench("ode-lorenz", &records)?;
     Ok(())
 }

@@ -191,6 +191,6 @@ fn main() -> kiln_neural_de::Result<()> {
             },
         }));
     }
-    lorenz::write_json("ode-lorenz-single", &records)?;
+    kiln_core::report::write_bench("ode-lorenz-single", &records)?;
     Ok(())
 }

@@ -41,13 +41,6 @@ fn robertson(_t: &Time, y: &Tensor<2>) -> Tensor<2> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let out = args
-        .iter()
-        .position(|a| a == "--out")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| "target/kiln-bench/robertson.json".into());
     let backend = BackendKind::from_env()?;
     let device: Device = kiln_core::device(backend)?;
     let precision = if backend.is_cpu() {
@@ -85,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
          steps={} accepted={} rejected={} nfe={} max_rel_err={max_rel_err:.2e}",
         stats.steps, stats.accepted, stats.rejected, stats.nfe
     );
-    let results = serde_json::json!([{
+    let record = serde_json::json!({
         "name": "robertson",
         "backend": backend.name(),
         "threads": threads,
@@ -97,11 +90,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "nfe": stats.nfe,
             "max_rel_err": max_rel_err,
         },
-    }]);
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(&out, serde_json::to_string_pretty(&results)?)?;
-    println!("wrote {out}");
+    });
+    kiln_core::report::write_bench("robertson", &[record])?;
     Ok(())
 }

@@ -85,21 +85,3 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
-
-/// Writes the benchmark records as a JSON array to `--out` (default `target/kiln-bench/NAME.json`).
-pub fn write_json(name: &str, records: &[serde_json::Value]) -> kiln_core::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let out = args
-        .iter()
-        .position(|a| a == "--out")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| format!("target/kiln-bench/{name}.json"));
-    if let Some(dir) = std::path::Path::new(&out).parent() {
-        std::fs::create_dir_all(dir).map_err(|e| kiln_core::Error::io(dir, e))?;
-    }
-    let text = serde_json::to_string_pretty(records).expect("JSON values serialise");
-    std::fs::write(&out, text).map_err(|e| kiln_core::Error::io(&out, e))?;
-    println!("wrote {out}");
-    Ok(())
-}
