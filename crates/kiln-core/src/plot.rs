@@ -170,6 +170,7 @@ impl LinePlot {
                     .configure_mesh()
                     .x_desc(&self.x_label)
                     .y_desc(&self.y_label)
+                    .y_label_formatter(&|v| tick_label(*v))
                     .label_style((FONT, 14))
                     .draw()
                     .map_err(|e| err(e.to_string()))?;
@@ -213,6 +214,20 @@ impl LinePlot {
             draw!(builder.build_cartesian_2d(xr, yr));
         }
         root.present().map_err(|e| err(e.to_string()))
+    }
+}
+
+/// A short tick label: scientific notation for very small or large magnitudes (log axes), else
+/// at most four decimals without trailing zeros.
+fn tick_label(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e5).contains(&a) {
+        format!("{v:.1e}")
+    } else {
+        let text = format!("{v:.4}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 
@@ -403,5 +418,20 @@ impl ScatterPlot {
             plot = plot.with(Series::markers(name, points.clone()));
         }
         plot.save(path, size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_labels_stay_short() {
+        assert_eq!(tick_label(0.0), "0");
+        assert_eq!(tick_label(0.25), "0.25");
+        assert_eq!(tick_label(12.0), "12");
+        assert_eq!(tick_label(0.0099999999), "0.01");
+        assert_eq!(tick_label(1e-5), "1.0e-5");
+        assert_eq!(tick_label(2.5e6), "2.5e6");
     }
 }
