@@ -18,6 +18,7 @@ pub mod metrics;
 mod mlp;
 pub mod plot;
 pub mod report;
+pub mod rng;
 pub mod tensor;
 pub mod train;
 

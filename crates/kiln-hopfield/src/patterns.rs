@@ -4,51 +4,7 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 
-/// SplitMix64: a small, fast, seedable generator (Steele, Lea and Flood 2014).
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform integer in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.uniform() * n as f64) as usize % n.max(1)
-    }
-
-    /// Standard normal (Box-Muller).
-    pub fn normal(&mut self) -> f64 {
-        let u1 = self.uniform().max(1e-300);
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-
-    /// ±1 with equal probability.
-    pub fn sign(&mut self) -> f32 {
-        if self.next_u64() >> 63 == 0 {
-            1.0
-        } else {
-            -1.0
-        }
-    }
-}
+pub use kiln_core::rng::Rng;
 
 /// `count` random ±1 patterns of length `dim`, `[count, dim]` row-major.
 pub fn random_binary(count: usize, dim: usize, seed: u64) -> Vec<f32> {

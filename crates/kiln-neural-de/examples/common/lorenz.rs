@@ -64,20 +64,8 @@ pub fn field_f64(y: &[f64; 3]) -> [f64; 3] {
 
 /// `n` initial conditions `1 + 0.1 N(0, 1)`, seeded (SplitMix64 and Box-Muller).
 pub fn initial_conditions(n: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed;
-    let mut next = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    };
-    (0..3 * n)
-        .map(|_| {
-            let (u1, u2) = (next().max(1e-300), next());
-            1.0 + 0.1 * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-        })
-        .collect()
+    let mut rng = kiln_core::rng::Rng::new(seed);
+    (0..3 * n).map(|_| 1.0 + 0.1 * rng.normal()).collect()
 }
 
 /// Median of timings.

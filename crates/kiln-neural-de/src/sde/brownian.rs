@@ -24,6 +24,7 @@
 use std::sync::Mutex;
 
 use burn::tensor::{Device, Tensor, TensorData};
+use kiln_core::rng::mix64;
 
 use crate::{Error, Result};
 
@@ -326,14 +327,8 @@ fn interpolate(leaf: &Node, t: f64) -> (Vec<f64>, Vec<f64>) {
     (w, i)
 }
 
-/// The SplitMix64 output function (Steele, Lea and Flood 2014).
-fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// Standard normals from a SplitMix64 stream keyed by `(seed, key)`, by Box-Muller.
+/// Standard normals from a SplitMix64 stream keyed by `(seed, key)`, by Box-Muller (two per
+/// pair of uniforms, unlike [`kiln_core::rng::Rng::normal`]).
 pub(crate) struct NormalStream {
     state: u64,
     spare: Option<f64>,

@@ -30,29 +30,8 @@ pub fn values<const D: usize>(t: &Tensor<D>) -> Vec<f64> {
     t.clone().into_data().iter::<f64>().collect()
 }
 
-/// SplitMix64 with Box-Muller normals: deterministic test data without extra dependencies.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    pub fn normal(&mut self) -> f64 {
-        let u1 = self.uniform().max(1e-300);
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-}
+#[allow(unused_imports)]
+pub use kiln_core::rng::Rng;
 
 /// `a b` for row-major `n x n` matrices.
 pub fn matmul(a: &[f64], b: &[f64], n: usize) -> Vec<f64> {
