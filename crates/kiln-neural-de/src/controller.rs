@@ -166,6 +166,39 @@ impl PidController {
     }
 }
 
+impl PidController {
+    /// The step to retry with after a rejection at `t` of the step `h_try` (error norm `err`,
+    /// controller factor `factor`), or the failure when it falls below `dt_min` or below what
+    /// `t`'s precision resolves: [`Error::NewtonFailed`] when the solver's stage iteration
+    /// failed, [`Error::NonFinite`] for a non-finite error, else [`Error::StepSizeTooSmall`].
+    pub(crate) fn retry(
+        &self,
+        t: f64,
+        h_try: f64,
+        factor: f64,
+        err: f64,
+        newton_failed: bool,
+    ) -> Result<f64> {
+        let h = h_try * factor;
+        if h.abs() >= self.dt_min.max(8.0 * f64::EPSILON * t.abs()) {
+            return Ok(h);
+        }
+        Err(if newton_failed {
+            Error::NewtonFailed { t, dt: h_try.abs() }
+        } else if err.is_finite() {
+            Error::StepSizeTooSmall { t, dt: h.abs() }
+        } else {
+            Error::NonFinite { t }
+        })
+    }
+
+    /// The step after an accepted step `h_try` grown by `factor`, capped at `dt_max`, with the
+    /// sign of `h_try`.
+    pub(crate) fn next(&self, h_try: f64, factor: f64) -> f64 {
+        (h_try.abs() * factor).min(self.dt_max).copysign(h_try)
+    }
+}
+
 /// Hairer's starting step from the norms `d0 = ‖y₀‖`, `d1 = ‖f₀‖` (scaled) and `d2 = ‖f(t₀+h₀,
 /// y₀+h₀f₀) - f₀‖ / h₀` for a method of order `order` (Hairer, Nørsett and Wanner I, II.4).
 pub(crate) fn hairer_h0(d0: f64, d1: f64) -> f64 {

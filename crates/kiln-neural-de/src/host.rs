@@ -184,14 +184,7 @@ pub fn solve_host<F: FnMut(f64, &[f64], &mut [f64])>(
             if !accept {
                 stats.rejected += 1;
                 after_reject = true;
-                h = h_try * factor;
-                if h.abs() < c.dt_min.max(8.0 * f64::EPSILON * t.abs()) {
-                    return Err(if err.is_finite() {
-                        Error::StepSizeTooSmall { t, dt: h.abs() }
-                    } else {
-                        Error::NonFinite { t }
-                    });
-                }
+                h = c.retry(t, h_try, factor, err, false)?;
                 continue;
             }
             err_prev = err.max(1e-4);
@@ -236,7 +229,7 @@ pub fn solve_host<F: FnMut(f64, &[f64], &mut [f64])>(
             ys.push(y.clone());
         }
         if let Some(c) = controller {
-            h = (h_try.abs() * factor).min(c.dt_max) * direction;
+            h = c.next(h_try, factor);
         }
     }
     if options.save_at == SaveAt::T1 || ts.is_empty() {

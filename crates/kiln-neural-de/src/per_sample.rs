@@ -121,23 +121,8 @@ pub(crate) fn drive<const D: usize, F: VectorField<D>, S: Solver>(
             if !ok {
                 stats.rejected += 1;
                 after_reject[i] = true;
-                let h_new = h_try[i] * factor;
-                if h_new.abs() < controller.dt_min.max(8.0 * f64::EPSILON * t[i].abs()) {
-                    return Err(if matches!(step.error, StepError::Failed) {
-                        Error::NewtonFailed {
-                            t: t[i],
-                            dt: h_try[i].abs(),
-                        }
-                    } else if errors[i].is_finite() {
-                        Error::StepSizeTooSmall {
-                            t: t[i],
-                            dt: h_new.abs(),
-                        }
-                    } else {
-                        Error::NonFinite { t: t[i] }
-                    });
-                }
-                h[i] = h_new;
+                let failed = matches!(step.error, StepError::Failed);
+                h[i] = controller.retry(t[i], h_try[i], factor, errors[i], failed)?;
             }
         }
 
@@ -195,7 +180,7 @@ pub(crate) fn drive<const D: usize, F: VectorField<D>, S: Solver>(
             t[i] = if clipped[i] { t1 } else { t[i] + h_try[i] };
             err_prev[i] = errors[i].max(1e-4);
             after_reject[i] = false;
-            h[i] = (h_try[i].abs() * factors[i]).min(controller.dt_max) * direction;
+            h[i] = controller.next(h_try[i], factors[i]);
             if clipped[i] || reached(t[i], t1, direction, h[i]) {
                 done[i] = true;
             }

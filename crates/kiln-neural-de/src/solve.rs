@@ -293,16 +293,13 @@ fn shared<const D: usize, F: VectorField<D>, S: Solver>(
             if !accept {
                 stats.rejected += 1;
                 after_reject = true;
-                h = h_try * factor;
-                if h.abs() < c.dt_min.max(8.0 * f64::EPSILON * t.abs()) {
-                    return Err(if matches!(step.error, StepError::Failed) {
-                        Error::NewtonFailed { t, dt: h_try.abs() }
-                    } else if err.is_finite() {
-                        Error::StepSizeTooSmall { t, dt: h.abs() }
-                    } else {
-                        Error::NonFinite { t }
-                    });
-                }
+                h = c.retry(
+                    t,
+                    h_try,
+                    factor,
+                    err,
+                    matches!(step.error, StepError::Failed),
+                )?;
                 continue;
             }
             err_prev = err.max(1e-4);
@@ -356,8 +353,7 @@ fn shared<const D: usize, F: VectorField<D>, S: Solver>(
         y = step.y1;
         t = t_new;
         if let Some(c) = controller {
-            let magnitude = (h_try.abs() * factor).min(c.dt_max);
-            h = magnitude * direction;
+            h = c.next(h_try, factor);
         }
     }
     if options.save_at == SaveAt::T1 && stop == StopReason::Finished {
