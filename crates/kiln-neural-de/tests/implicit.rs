@@ -138,6 +138,12 @@ fn robertson_matches_the_reference_in_few_steps() {
 
 /// Van der Pol in the stiff test set's scaling: `y1' = y2`, `y2' = ((1 - y1²) y2 - y1) / ε`.
 fn van_der_pol(epsilon: f64) -> impl Fn(&Time, &Tensor<2>) -> Tensor<2> {
+    van_der_pol_per_sample(&[epsilon])
+}
+
+/// Van der Pol with one `ε` per sample (row); a single `ε` applies to every sample.
+fn van_der_pol_per_sample(epsilons: &[f64]) -> impl Fn(&Time, &Tensor<2>) -> Tensor<2> + use<> {
+    let eps = tensor(epsilons.to_vec(), [epsilons.len(), 1], &device());
     move |_t: &Time, y: &Tensor<2>| {
         let y1 = y.clone().narrow(1, 0, 1);
         let y2 = y.clone().narrow(1, 1, 1);
@@ -148,7 +154,7 @@ fn van_der_pol(epsilon: f64) -> impl Fn(&Time, &Tensor<2>) -> Tensor<2> {
             .add_scalar(1.0)
             .mul(y2.clone())
             .sub(y1)
-            .div_scalar(epsilon);
+            .div(eps.clone());
         Tensor::cat(vec![y2, dy2], 1)
     }
 }
@@ -524,20 +530,7 @@ fn newton_failures_are_rejected_and_retried_with_smaller_steps() {
     // With per-sample steps a failure rejects only its own sample: the batch reproduces each
     // sample solved alone.
     let epsilons = [1e-6, 1e-3];
-    let batch_field = |_t: &Time, y: &Tensor<2>| {
-        let eps = tensor(epsilons.to_vec(), [2, 1], &device);
-        let y1 = y.clone().narrow(1, 0, 1);
-        let y2 = y.clone().narrow(1, 1, 1);
-        let dy2 = y1
-            .clone()
-            .square()
-            .neg()
-            .add_scalar(1.0)
-            .mul(y2.clone())
-            .sub(y1)
-            .div(eps);
-        Tensor::cat(vec![y2, dy2], 1)
-    };
+    let batch_field = van_der_pol_per_sample(&epsilons);
     let solver = Kvaerno5::new()
         .with_newton_tol(tol, tol)
         .with_max_newton_iters(2);
