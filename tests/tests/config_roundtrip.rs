@@ -27,6 +27,13 @@ fn optimizer() -> impl Strategy<Value = OptimizerConfig> {
                 }
             }
         ),
+        (0.0..1.0f64, 1e-12..1e-3f64, 0.0..1.0f64).prop_map(|(alpha, eps, momentum)| {
+            OptimizerConfig::RmsProp {
+                alpha,
+                eps,
+                momentum,
+            }
+        }),
         (
             1usize..100,
             1usize..200,

@@ -6,6 +6,11 @@
 //! [`solve`], integrates a batch `[batch, ...]` on one shared step sequence or with step sizes
 //! per sample ([`BatchMode::PerSample`]).
 //!
+//! On top of the solvers: [`models`] (neural ODEs, neural CDEs, stable neural SDEs, RNODE's
+//! regularisers), [`interpolate`] (control paths through irregular, missing data) and
+//! [`solve_with_cost`] (the solver's own error and stiffness estimates as differentiable costs,
+//! ERNODE).
+//!
 //! ```
 //! use kiln_core::burn::tensor::{Device, Tensor};
 //! use kiln_neural_de::{ExplicitRk, SolveOptions, Time, solve};
@@ -22,9 +27,12 @@
 
 pub mod adjoint;
 mod controller;
+pub mod cost;
 mod error;
 mod host;
 pub mod implicit;
+pub mod interpolate;
+pub mod models;
 mod norm;
 mod options;
 mod per_sample;
@@ -36,6 +44,7 @@ pub mod tableau;
 mod term;
 
 pub use controller::PidController;
+pub use cost::{CostOptions, CostSampling, SolveCost, solve_with_cost};
 pub use error::{Error, Result};
 pub use host::{HostSolution, solve_host};
 pub use implicit::{Jacobian, Kvaerno5};

@@ -5,6 +5,7 @@
 use burn::tensor::Tensor;
 
 use crate::controller::{PidController, hairer_h0, hairer_h1};
+use crate::cost::Accumulator;
 use crate::norm::{error_norm, scaled_rms};
 use crate::options::{BatchMode, SaveAt, Solution, SolveOptions, Stats, StepControl, StopReason};
 use crate::per_sample;
@@ -55,7 +56,7 @@ pub fn solve<const D: usize, F: VectorField<D>, S: Solver>(
     y0: Tensor<D>,
     options: &SolveOptions,
 ) -> Result<Solution<D>> {
-    drive(field, solver, t_span, y0, options, None)
+    drive(field, solver, t_span, y0, options, None, None)
 }
 
 /// [`solve`] that stops at the first root of `event`'s condition.
@@ -77,7 +78,19 @@ pub fn solve_with_event<const D: usize, F: VectorField<D>, S: Solver>(
             "give a positive time tolerance",
         ));
     }
-    drive(field, solver, t_span, y0, options, Some(event))
+    drive(field, solver, t_span, y0, options, Some(event), None)
+}
+
+/// [`solve`] that adds every accepted step to `cost` (shared steps only; see `cost.rs`).
+pub(crate) fn drive_with_cost<const D: usize, F: VectorField<D>, S: Solver>(
+    field: &F,
+    solver: &S,
+    t_span: (f64, f64),
+    y0: Tensor<D>,
+    options: &SolveOptions,
+    cost: &mut Accumulator,
+) -> Result<Solution<D>> {
+    drive(field, solver, t_span, y0, options, None, Some(cost))
 }
 
 fn drive<const D: usize, F: VectorField<D>, S: Solver>(
@@ -87,6 +100,7 @@ fn drive<const D: usize, F: VectorField<D>, S: Solver>(
     y0: Tensor<D>,
     options: &SolveOptions,
     event: Option<&Event<'_, D>>,
+    cost: Option<&mut Accumulator>,
 ) -> Result<Solution<D>> {
     options.validate(t_span)?;
     let adapted;
@@ -128,7 +142,7 @@ fn drive<const D: usize, F: VectorField<D>, S: Solver>(
         }
         return per_sample::drive(field, solver, t_span, y0, options);
     }
-    shared(field, solver, t_span, y0, options, event)
+    shared(field, solver, t_span, y0, options, event, cost)
 }
 
 /// `f0 = f(t0, y0)`, checking that the field keeps the state's shape.
@@ -229,6 +243,7 @@ fn shared<const D: usize, F: VectorField<D>, S: Solver>(
     y0: Tensor<D>,
     options: &SolveOptions,
     event: Option<&Event<'_, D>>,
+    mut cost: Option<&mut Accumulator>,
 ) -> Result<Solution<D>> {
     let direction = if t1 >= t0 { 1.0 } else { -1.0 };
     let mut stats = Stats::default();
@@ -310,7 +325,16 @@ fn shared<const D: usize, F: VectorField<D>, S: Solver>(
         }
         stats.accepted += 1;
         after_reject = false;
-        let t_new = if clipped { t1 } else { t + h_try };
+        // A step that ends within rounding of t1 ends at t1, so the save times at t1 are
+        // taken (fixed steps such as 10 × 0.1 reach 0.9999999999999999).
+        let t_new = if clipped || reached(t + h_try, t1, direction, h_try) {
+            t1
+        } else {
+            t + h_try
+        };
+        if let Some(acc) = cost.as_deref_mut() {
+            acc.record(&step, &clock, (t, t_new), solver.stages(), controller);
+        }
 
         if let (Some(e), Some(g0)) = (event, g_old) {
             let g1 = (e.condition)(t_new, &step.y1);

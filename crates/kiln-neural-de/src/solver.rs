@@ -63,6 +63,13 @@ pub trait Solver {
 
     /// Interpolation weights at `θ`: `y(θ) = y₀ + a (y₁ - y₀) + h Σᵢ bᵢ kᵢ`.
     fn dense_weights(&self, theta: f64) -> (f64, Vec<f64>);
+
+    /// Weights `w` with `y₁ - g_s = h Σᵢ wᵢ kᵢ` between the last internal stage input `g_s` and
+    /// the step's end, for Shampine's stiffness estimate `‖f(y₁) - k_s‖ / ‖y₁ - g_s‖`; `None`
+    /// when the solver has no such pair of stages.
+    fn stiffness_weights(&self) -> Option<Vec<f64>> {
+        None
+    }
 }
 
 /// An explicit Runge-Kutta method given by its tableau.
@@ -182,5 +189,21 @@ impl Solver for ExplicitRk {
 
     fn dense_weights(&self, theta: f64) -> (f64, Vec<f64>) {
         dense_weights(&self.tableau, theta)
+    }
+
+    fn stiffness_weights(&self) -> Option<Vec<f64>> {
+        let s = self.tableau.stages();
+        if s < 2 {
+            return None;
+        }
+        let last = &self.tableau.a[s - 1];
+        Some(
+            self.tableau
+                .b
+                .iter()
+                .enumerate()
+                .map(|(j, b)| b - last.get(j).copied().unwrap_or(0.0))
+                .collect(),
+        )
     }
 }

@@ -1,10 +1,12 @@
-//! Optimiser configurations (Adam, AdamW, L-BFGS from burn-optim) and the optimiser state a run
+//! Optimiser configurations (Adam, AdamW, RMSprop, L-BFGS from burn-optim) and the optimiser state a run
 //! carries and checkpoints.
 
 use std::path::Path;
 
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, AdamWConfig, LBFGS, LBFGSConfig, LineSearchFn, ModuleOptimizer};
+use burn::optim::{
+    AdamConfig, AdamWConfig, LBFGS, LBFGSConfig, LineSearchFn, ModuleOptimizer, RmsPropConfig,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -36,6 +38,15 @@ pub enum OptimizerConfig {
         eps: f64,
         /// Decoupled weight decay.
         weight_decay: f64,
+    },
+    /// RMSprop (uncentred), as PyTorch's `RMSprop`.
+    RmsProp {
+        /// Smoothing constant of the squared-gradient average.
+        alpha: f64,
+        /// Numerical-stability constant added to the root mean square.
+        eps: f64,
+        /// Momentum (0 for none).
+        momentum: f64,
     },
     /// L-BFGS with an optional strong-Wolfe line search; each trainer step is one outer
     /// iteration of up to `max_iter` inner iterations.
@@ -84,6 +95,16 @@ impl OptimizerConfig {
         }
     }
 
+    /// RMSprop with PyTorch's defaults: α = 0.99, ε = 1e-8, no momentum (burn's own defaults
+    /// are ε = 1e-5 and momentum 0.9).
+    pub fn rmsprop() -> Self {
+        OptimizerConfig::RmsProp {
+            alpha: 0.99,
+            eps: 1e-8,
+            momentum: 0.0,
+        }
+    }
+
     /// L-BFGS with 20 inner iterations, history 50 and a strong-Wolfe line search.
     pub fn lbfgs() -> Self {
         OptimizerConfig::Lbfgs {
@@ -129,6 +150,34 @@ impl OptimizerConfig {
                     return Err(Error::config(
                         "optimizer.weight_decay",
                         weight_decay,
+                        "must be >= 0",
+                    ));
+                }
+                Ok(())
+            }
+            OptimizerConfig::RmsProp {
+                alpha,
+                eps,
+                momentum,
+            } => {
+                if !(0.0..1.0).contains(&alpha) {
+                    return Err(Error::config(
+                        "optimizer.alpha",
+                        alpha,
+                        "must lie in [0, 1) (0.99 is usual)",
+                    ));
+                }
+                if eps.is_nan() || eps <= 0.0 {
+                    return Err(Error::config(
+                        "optimizer.eps",
+                        eps,
+                        "must be > 0 (1e-8 is usual)",
+                    ));
+                }
+                if momentum.is_nan() || momentum < 0.0 {
+                    return Err(Error::config(
+                        "optimizer.momentum",
+                        momentum,
                         "must be >= 0",
                     ));
                 }
@@ -185,6 +234,17 @@ impl OptimizerConfig {
                     .with_beta_2(beta2 as f32)
                     .with_epsilon(eps as f32)
                     .with_weight_decay(weight_decay as f32)
+                    .init(),
+            ),
+            OptimizerConfig::RmsProp {
+                alpha,
+                eps,
+                momentum,
+            } => Optimizer::First(
+                RmsPropConfig::new()
+                    .with_alpha(alpha as f32)
+                    .with_epsilon(eps as f32)
+                    .with_momentum(momentum as f32)
                     .init(),
             ),
             OptimizerConfig::Lbfgs {
