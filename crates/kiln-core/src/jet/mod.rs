@@ -5,10 +5,13 @@
 //! ordinary tensor ops (forward-mode Taylor propagation to second order); reverse-mode autodiff
 //! then differentiates any loss built from them with respect to the parameters.
 //!
-//! A [`Jet`] over `n` inputs and a batch of `B` points with `w` features stores one tensor of
-//! shape `[K, B, w]`: slot 0 is the value, slots `1..=n` the first derivatives ∂/∂xᵢ, and the
-//! remaining slots the second derivatives chosen by [`SecondOrder`]. Keeping everything in one
-//! tensor lets a linear layer push all slots through a single matmul.
+//! A [`Jet`] over `n` inputs and a batch of `B` points with `w` features holds `K` slots of
+//! shape `[B, w]`: slot 0 is the value, slots `1..=n` the first derivatives ∂/∂xᵢ, and the
+//! remaining slots the second derivatives chosen by [`SecondOrder`]; [`Jet::into_stack`] returns
+//! them as one `[K, B, w]` tensor. Internally the value, the first and the second derivatives
+//! are three separate tensors: the value is the only slot a bias or a nonlinearity treats
+//! differently, and keeping it apart means no layer has to slice it out of (or splice it back
+//! into) a stacked tensor, whose backward passes would copy the whole stack each time.
 
 mod activation;
 mod fourier;
@@ -17,7 +20,7 @@ pub use activation::Activation;
 pub use fourier::{FourierFeatures, FourierFeaturesConfig};
 
 use burn::nn::Linear;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -57,9 +60,23 @@ impl SecondOrder {
 /// A batch of field values with their input derivatives; see the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct Jet {
-    stack: Tensor<3>,
+    /// `[batch, width]`.
+    value: Tensor<2>,
+    /// `[inputs, batch, width]`.
+    gradient: Tensor<3>,
+    /// `[order.slots(inputs), batch, width]`; `None` exactly when there are no such slots.
+    second: Option<Tensor<3>>,
     inputs: usize,
     order: SecondOrder,
+}
+
+/// Multiplies every `[batch, width]` slot of a `[slots, batch, width]` tensor by `weight`.
+fn matmul_slots(t: Tensor<3>, weight: Tensor<2>) -> Tensor<3> {
+    let [slots, batch, width] = t.dims();
+    let [_, out] = weight.dims();
+    t.reshape([slots * batch, width])
+        .matmul(weight)
+        .reshape([slots, batch, out])
 }
 
 impl Jet {
@@ -70,16 +87,14 @@ impl Jet {
     pub fn input(x: Tensor<2>, order: SecondOrder) -> Self {
         let [batch, n] = x.dims();
         let device = x.device();
-        let eye = Tensor::<2>::eye(n, &device)
+        let gradient = Tensor::<2>::eye(n, &device)
             .unsqueeze_dim::<3>(1)
             .expand([n, batch, n]);
-        let mut slots = vec![x.unsqueeze_dim::<3>(0), eye];
         let second = order.slots(n);
-        if second > 0 {
-            slots.push(Tensor::zeros([second, batch, n], &device));
-        }
         Jet {
-            stack: Tensor::cat(slots, 0),
+            value: x,
+            gradient,
+            second: (second > 0).then(|| Tensor::zeros([second, batch, n], &device)),
             inputs: n,
             order,
         }
@@ -109,10 +124,9 @@ impl Jet {
             });
         }
         let slots = order.slots(n);
-        let mut parts = vec![value.unsqueeze_dim::<3>(0), gradient];
-        match (second, slots) {
-            (None, 0) => {}
-            (Some(s), _) if s.dims() == [slots, batch, width] => parts.push(s),
+        let second = match (second, slots) {
+            (None, 0) => None,
+            (Some(s), _) if s.dims() == [slots, batch, width] => (slots > 0).then_some(s),
             (s, _) => {
                 return Err(Error::ShapeMismatch {
                     context: format!("Jet::from_parts second derivatives ({order:?})"),
@@ -120,9 +134,11 @@ impl Jet {
                     found: s.map(|s| s.dims().to_vec()).unwrap_or_default(),
                 });
             }
-        }
+        };
         Ok(Jet {
-            stack: Tensor::cat(parts, 0),
+            value,
+            gradient,
+            second,
             inputs: n,
             order,
         })
@@ -140,13 +156,22 @@ impl Jet {
 
     /// `[batch, width]` of the value.
     pub fn dims(&self) -> [usize; 2] {
-        let [_, batch, width] = self.stack.dims();
-        [batch, width]
+        self.value.dims()
+    }
+
+    /// `[slots, batch, width]` of [`Jet::into_stack`].
+    fn stack_dims(&self) -> [usize; 3] {
+        let [batch, width] = self.dims();
+        [
+            1 + self.inputs + self.order.slots(self.inputs),
+            batch,
+            width,
+        ]
     }
 
     /// The field values. Shape `[batch, width]`.
     pub fn value(&self) -> Tensor<2> {
-        self.slot(0)
+        self.value.clone()
     }
 
     /// ∂/∂xᵢ of the field. Shape `[batch, width]`.
@@ -159,12 +184,12 @@ impl Jet {
             "input index {i} out of range for a jet over {} inputs",
             self.inputs
         );
-        self.slot(1 + i)
+        self.gradient.clone().narrow(0, i, 1).squeeze_dim::<2>(0)
     }
 
     /// All first derivatives. Shape `[inputs, batch, width]`.
     pub fn gradient(&self) -> Tensor<3> {
-        self.stack.clone().narrow(0, 1, self.inputs)
+        self.gradient.clone()
     }
 
     /// ∂²/∂xᵢ∂xⱼ of the field, or `None` when the jet does not carry it.
@@ -179,14 +204,14 @@ impl Jet {
             .pairs(self.inputs)
             .iter()
             .position(|&p| p == (i, j))?;
-        Some(self.slot(1 + self.inputs + index))
+        let second = self.second.clone()?;
+        Some(second.narrow(0, index, 1).squeeze_dim::<2>(0))
     }
 
     /// The second-derivative slots in storage order, or `None` for first-order jets.
     /// Shape `[slots, batch, width]`.
     pub fn second(&self) -> Option<Tensor<3>> {
-        let slots = self.order.slots(self.inputs);
-        (slots > 0).then(|| self.stack.clone().narrow(0, 1 + self.inputs, slots))
+        self.second.clone()
     }
 
     /// The Laplacian Σᵢ ∂²/∂xᵢ², or `None` for first-order jets. Shape `[batch, width]`.
@@ -205,7 +230,9 @@ impl Jet {
     /// Keeps only output feature `k`, as a jet of width one.
     pub fn component(&self, k: usize) -> Jet {
         Jet {
-            stack: self.stack.clone().narrow(2, k, 1),
+            value: self.value.clone().narrow(1, k, 1),
+            gradient: self.gradient.clone().narrow(2, k, 1),
+            second: self.second.clone().map(|s| s.narrow(2, k, 1)),
             inputs: self.inputs,
             order: self.order,
         }
@@ -213,25 +240,17 @@ impl Jet {
 
     /// The whole `[slots, batch, width]` stack: value, first, then second derivatives.
     pub fn into_stack(self) -> Tensor<3> {
-        self.stack
-    }
-
-    fn slot(&self, k: usize) -> Tensor<2> {
-        self.stack.clone().narrow(0, k, 1).squeeze_dim::<2>(0)
+        let mut parts = vec![self.value.unsqueeze_dim::<3>(0), self.gradient];
+        parts.extend(self.second);
+        Tensor::cat(parts, 0)
     }
 
     /// Pushes the jet through a linear layer: every slot is multiplied by the weight, and the bias
     /// is added to the value only.
     pub fn linear(self, layer: &Linear) -> Jet {
-        let weight = layer.weight.val();
-        let mut jet = self.matmul(weight);
+        let mut jet = self.matmul(layer.weight.val());
         if let Some(bias) = &layer.bias {
-            let [slots, _, out] = jet.stack.dims();
-            let device = jet.stack.device();
-            let mut mask = vec![0.0f32; slots];
-            mask[0] = 1.0;
-            let mask = Tensor::<3>::from_data(TensorData::new(mask, [slots, 1, 1]), &device);
-            jet.stack = jet.stack + mask * bias.val().reshape([1, 1, out]);
+            jet.value = jet.value + bias.val().unsqueeze_dim::<2>(0);
         }
         jet
     }
@@ -256,10 +275,9 @@ impl Jet {
         second: Option<Tensor<2>>,
     ) -> Jet {
         let n = self.inputs;
-        let grad = self.gradient();
+        let grad = self.gradient;
         let first3 = first.unsqueeze_dim::<3>(0);
-        let mut slots = vec![value.unsqueeze_dim::<3>(0), grad.clone() * first3.clone()];
-        if let Some(old_second) = self.second() {
+        let new_second = self.second.map(|old_second| {
             let second = second
                 .expect("second derivative of the element-wise map is required")
                 .unsqueeze_dim::<3>(0);
@@ -267,24 +285,19 @@ impl Jet {
                 SecondOrder::None => unreachable!("first-order jets have no second slots"),
                 SecondOrder::Diagonal => grad.clone().square(),
                 SecondOrder::Full => {
-                    let (left, right): (Vec<_>, Vec<_>) = self
-                        .order
-                        .pairs(n)
-                        .into_iter()
-                        .map(|(i, j)| (i as i64, j as i64))
-                        .unzip();
-                    let device = grad.device();
-                    let left =
-                        Tensor::<1, Int>::from_data(TensorData::from(left.as_slice()), &device);
-                    let right =
-                        Tensor::<1, Int>::from_data(TensorData::from(right.as_slice()), &device);
-                    grad.clone().select(0, left) * grad.select(0, right)
+                    // Rows (i, j >= i) of the upper triangle, in storage order.
+                    let rows = (0..n)
+                        .map(|i| grad.clone().narrow(0, i, 1) * grad.clone().narrow(0, i, n - i))
+                        .collect();
+                    Tensor::cat(rows, 0)
                 }
             };
-            slots.push(products * second + old_second * first3);
-        }
+            products * second + old_second * first3.clone()
+        });
         Jet {
-            stack: Tensor::cat(slots, 0),
+            value,
+            gradient: grad * first3,
+            second: new_second,
             inputs: n,
             order: self.order,
         }
@@ -292,14 +305,12 @@ impl Jet {
 
     /// Multiplies every slot by a `[width, out]` matrix (a linear map without bias).
     pub fn matmul(self, weight: Tensor<2>) -> Jet {
-        let [slots, batch, width] = self.stack.dims();
-        let [_, out] = weight.dims();
-        let stack = self
-            .stack
-            .reshape([slots * batch, width])
-            .matmul(weight)
-            .reshape([slots, batch, out]);
-        Jet { stack, ..self }
+        Jet {
+            value: self.value.matmul(weight.clone()),
+            gradient: matmul_slots(self.gradient, weight.clone()),
+            second: self.second.map(|s| matmul_slots(s, weight)),
+            ..self
+        }
     }
 
     /// Concatenates jets over the same inputs and batch along the feature axis.
@@ -314,19 +325,29 @@ impl Jet {
                 found: vec![],
             });
         };
-        let (inputs, order, [slots, batch, _]) = (first.inputs, first.order, first.stack.dims());
+        let (inputs, order, [slots, batch, _]) = (first.inputs, first.order, first.stack_dims());
         if let Some(bad) = jets.iter().find(|j| {
-            let [s, b, _] = j.stack.dims();
+            let [s, b, _] = j.stack_dims();
             j.inputs != inputs || j.order != order || (s, b) != (slots, batch)
         }) {
             return Err(Error::ShapeMismatch {
                 context: format!("Jet::concat (jets over {inputs} inputs, {order:?})"),
                 expected: format!("[{slots}, {batch}, _]"),
-                found: bad.stack.dims().to_vec(),
+                found: bad.stack_dims().to_vec(),
             });
         }
+        let mut values = Vec::with_capacity(jets.len());
+        let mut gradients = Vec::with_capacity(jets.len());
+        let mut seconds = Vec::with_capacity(jets.len());
+        for j in jets {
+            values.push(j.value);
+            gradients.push(j.gradient);
+            seconds.extend(j.second);
+        }
         Ok(Jet {
-            stack: Tensor::cat(jets.into_iter().map(|j| j.stack).collect(), 2),
+            value: Tensor::cat(values, 1),
+            gradient: Tensor::cat(gradients, 2),
+            second: (!seconds.is_empty()).then(|| Tensor::cat(seconds, 2)),
             inputs,
             order,
         })
@@ -335,7 +356,9 @@ impl Jet {
     /// Multiplies the field (and so every derivative) by a constant.
     pub fn mul_scalar(self, factor: f64) -> Jet {
         Jet {
-            stack: self.stack.mul_scalar(factor),
+            value: self.value.mul_scalar(factor),
+            gradient: self.gradient.mul_scalar(factor),
+            second: self.second.map(|s| s.mul_scalar(factor)),
             ..self
         }
     }
@@ -345,16 +368,25 @@ impl Jet {
     /// # Errors
     /// [`Error::ShapeMismatch`] when the stacks differ in shape.
     pub fn try_add(self, other: Jet) -> Result<Jet> {
-        if self.stack.dims() != other.stack.dims() || self.order != other.order {
+        if self.stack_dims() != other.stack_dims()
+            || self.inputs != other.inputs
+            || self.order != other.order
+        {
             return Err(Error::ShapeMismatch {
                 context: "Jet::try_add".into(),
-                expected: format!("{:?} ({:?})", self.stack.dims(), self.order),
-                found: other.stack.dims().to_vec(),
+                expected: format!("{:?} ({:?})", self.stack_dims(), self.order),
+                found: other.stack_dims().to_vec(),
             });
         }
         Ok(Jet {
-            stack: self.stack + other.stack,
-            ..self
+            value: self.value + other.value,
+            gradient: self.gradient + other.gradient,
+            second: match (self.second, other.second) {
+                (Some(a), Some(b)) => Some(a + b),
+                _ => None,
+            },
+            inputs: self.inputs,
+            order: self.order,
         })
     }
 }
