@@ -1,0 +1,3 @@
+//! Reference solutions computed in the crate, for tests, demos and benchmarks.
+
+pub mod burgers;

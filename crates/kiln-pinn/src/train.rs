@@ -1,0 +1,195 @@
+//! Training a PINN through kiln-core's [`Trainer`](kiln_core::train::Trainer): Adam with a
+//! schedule, then L-BFGS with a strong-Wolfe line search run to its tolerance.
+
+use std::cell::Cell;
+use std::time::Instant;
+
+use burn::config::Config;
+use burn::tensor::Device;
+use kiln_core::train::{Loss, OptimizerConfig, ProgressMode, Schedule, TrainerConfig};
+
+use crate::network::{JetNetwork, Pinn};
+use crate::{Error, Problem};
+
+/// Which optimiser phase a loss is evaluated for (adaptive weights must stay frozen under
+/// L-BFGS, whose line search assumes one fixed function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// First-order steps.
+    Adam,
+    /// Quasi-Newton steps with a line search.
+    Lbfgs,
+}
+
+/// The two-phase schedule DeepXDE users run: Adam, then L-BFGS.
+#[derive(Config, Debug)]
+pub struct PinnTrainConfig {
+    /// Adam steps (0 skips the phase).
+    pub adam_steps: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Learning-rate schedule of the Adam phase.
+    #[config(default = "Schedule::Constant")]
+    pub schedule: Schedule,
+    /// Most L-BFGS iterations (0 skips the phase); L-BFGS stops earlier at its tolerances.
+    #[config(default = 0)]
+    pub lbfgs_max_iter: usize,
+    /// L-BFGS stops when the largest gradient entry falls below this.
+    #[config(default = 1e-9)]
+    pub lbfgs_tolerance_grad: f64,
+    /// L-BFGS stops when the loss or the parameters change by less than this.
+    #[config(default = 1e-12)]
+    pub lbfgs_tolerance_change: f64,
+    /// L-BFGS curvature pairs kept.
+    #[config(default = 50)]
+    pub lbfgs_history: usize,
+    /// Seed of the runs.
+    #[config(default = 0)]
+    pub seed: u64,
+    /// Steps between progress lines of the Adam phase.
+    #[config(default = 1000)]
+    pub log_every: usize,
+    /// How progress is shown.
+    #[config(default = "ProgressMode::Auto")]
+    pub progress: ProgressMode,
+}
+
+/// The trained model and what the run cost.
+#[derive(Debug)]
+pub struct PinnOutcome<N: JetNetwork> {
+    /// The trained model (on the autodiff device).
+    pub model: Pinn<N>,
+    /// Loss after each Adam step, then after the L-BFGS phase.
+    pub losses: Vec<f64>,
+    /// Adam steps run.
+    pub adam_steps: usize,
+    /// Wall-clock seconds of the Adam phase.
+    pub adam_seconds: f64,
+    /// Loss-and-gradient evaluations L-BFGS made (line-search trials included); every
+    /// iteration takes at least one, so this bounds its iteration count from above.
+    pub lbfgs_evaluations: usize,
+    /// Wall-clock seconds of the L-BFGS phase.
+    pub lbfgs_seconds: f64,
+}
+
+impl<N: JetNetwork> PinnOutcome<N> {
+    /// Milliseconds per Adam step.
+    pub fn ms_per_adam_step(&self) -> f64 {
+        1e3 * self.adam_seconds / self.adam_steps.max(1) as f64
+    }
+
+    /// Loss at the end of training.
+    pub fn final_loss(&self) -> f64 {
+        self.losses.last().copied().unwrap_or(f64::NAN)
+    }
+}
+
+impl PinnTrainConfig {
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when both phases are empty or the learning rate is not positive.
+    pub fn validate(&self) -> crate::Result<()> {
+        if self.adam_steps == 0 && self.lbfgs_max_iter == 0 {
+            return Err(Error::config(
+                "adam_steps/lbfgs_max_iter",
+                "0/0",
+                "run at least one phase",
+            ));
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err(Error::config("lr", self.lr, "must be positive and finite"));
+        }
+        Ok(())
+    }
+}
+
+/// Trains `model` on `problem` (whose tensors must live on `device`, an autodiff device).
+///
+/// # Errors
+/// As [`PinnTrainConfig::validate`]; training failures (divergence) from kiln-core.
+pub fn train<N>(
+    problem: &Problem,
+    model: Pinn<N>,
+    device: &Device,
+    config: &PinnTrainConfig,
+) -> crate::Result<PinnOutcome<N>>
+where
+    N: JetNetwork,
+{
+    train_with(problem, model, device, config, |p, m, _| p.loss(m))
+}
+
+/// As [`train`], with a custom loss built from the problem (e.g. adaptive weights or extra
+/// eigenvalue terms); the closure learns which [`Phase`] it serves.
+///
+/// # Errors
+/// As [`train`], and whatever `loss` returns.
+pub fn train_with<N, F>(
+    problem: &Problem,
+    model: Pinn<N>,
+    device: &Device,
+    config: &PinnTrainConfig,
+    mut loss: F,
+) -> crate::Result<PinnOutcome<N>>
+where
+    N: JetNetwork,
+    F: FnMut(&Problem, &Pinn<N>, Phase) -> crate::Result<Loss>,
+{
+    config.validate()?;
+    let mut model = model;
+    let mut losses = Vec::new();
+    let mut adam_seconds = 0.0;
+    if config.adam_steps > 0 {
+        let trainer = TrainerConfig::new(config.adam_steps, config.lr)
+            .with_optimizer(OptimizerConfig::adam())
+            .with_schedule(config.schedule)
+            .with_seed(config.seed)
+            .with_log_every(config.log_every)
+            .with_progress(config.progress)
+            .init()?
+            .with_label("adam");
+        let started = Instant::now();
+        let out = trainer.fit(model, device, |m: &Pinn<N>, _| {
+            Ok(loss(problem, m, Phase::Adam)?)
+        })?;
+        adam_seconds = started.elapsed().as_secs_f64();
+        losses.extend(out.losses);
+        model = out.model;
+    }
+    let evaluations = Cell::new(0usize);
+    let mut lbfgs_seconds = 0.0;
+    if config.lbfgs_max_iter > 0 {
+        // One trainer step of up to `lbfgs_max_iter` inner iterations: burn's L-BFGS stops
+        // inside it as soon as a tolerance is met.
+        let trainer = TrainerConfig::new(1, 1.0)
+            .with_optimizer(OptimizerConfig::Lbfgs {
+                max_iter: config.lbfgs_max_iter,
+                history: config.lbfgs_history,
+                strong_wolfe: true,
+                tolerance_grad: config.lbfgs_tolerance_grad,
+                tolerance_change: config.lbfgs_tolerance_change,
+            })
+            .with_seed(config.seed.wrapping_add(1))
+            .with_progress(ProgressMode::Off)
+            .init()?
+            .with_label("lbfgs");
+        let started = Instant::now();
+        let out = trainer.fit(model, device, |m: &Pinn<N>, _| {
+            evaluations.set(evaluations.get() + 1);
+            Ok(loss(problem, m, Phase::Lbfgs)?)
+        })?;
+        lbfgs_seconds = started.elapsed().as_secs_f64();
+        losses.extend(out.losses);
+        model = out.model;
+    }
+    Ok(PinnOutcome {
+        model,
+        losses,
+        adam_steps: config.adam_steps,
+        adam_seconds,
+        // The trainer evaluates once more after the step to report the accepted loss.
+        lbfgs_evaluations: evaluations.get().saturating_sub(1),
+        lbfgs_seconds,
+    })
+}

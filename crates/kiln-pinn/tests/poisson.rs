@@ -1,0 +1,91 @@
+//! Training runs on 1-D Poisson problems: soft Dirichlet conditions and a hard constraint.
+
+mod common;
+
+use std::f64::consts::PI;
+
+use burn::module::Module;
+use kiln_core::metrics::relative_l2_values;
+use kiln_core::rng::Rng;
+use kiln_core::train::ProgressMode;
+use kiln_core::{Jet, MlpConfig, SecondOrder};
+use kiln_pinn::geometry::Hyperbox;
+use kiln_pinn::jet_algebra::{add_scalar, mul};
+use kiln_pinn::{Condition, Geometry, Pinn, PinnTrainConfig, Points, Problem, Sampler, train};
+
+/// -u'' = π² sin(πx) on [0, 1]: exact solution sin(πx).
+fn poisson(device: &burn::tensor::Device) -> Problem {
+    let domain = Hyperbox::interval(0.0, 1.0).unwrap();
+    let mut rng = Rng::new(3);
+    let x = domain
+        .sample_interior(64, Sampler::Sobol, &mut rng)
+        .unwrap();
+    Problem::new(1, 1, device)
+        .with_residual(SecondOrder::Diagonal, |f| {
+            let uxx = f.u.d2(0, 0).expect("diagonal jet");
+            let source = f.x.clone().mul_scalar(PI).sin().mul_scalar(PI * PI);
+            Ok(uxx + source)
+        })
+        .with_collocation(x)
+        .unwrap()
+}
+
+fn error(problem: &Problem, model: &Pinn<kiln_core::Mlp>, device: &burn::tensor::Device) -> f64 {
+    let plain = device.clone().without_autodiff();
+    let xs: Vec<f64> = (0..=200).map(|i| i as f64 / 200.0).collect();
+    let pts = Points::new(1, xs.clone()).unwrap();
+    let pred = problem.predict(&model.valid(), &pts, 0, &plain).unwrap();
+    let exact: Vec<f64> = xs.iter().map(|x| (PI * x).sin()).collect();
+    relative_l2_values(&pred, &exact).unwrap()
+}
+
+fn config() -> PinnTrainConfig {
+    PinnTrainConfig::new(500, 5e-3)
+        .with_lbfgs_max_iter(300)
+        .with_progress(ProgressMode::Off)
+}
+
+#[test]
+fn soft_dirichlet_poisson_reaches_one_percent() {
+    let device = common::device();
+    device.seed(11);
+    let ends = Points::new(1, vec![0.0, 1.0]).unwrap();
+    let problem = poisson(&device)
+        .with_condition(Condition::dirichlet("ends", ends, |_| 0.0).unwrap())
+        .unwrap();
+    let net = MlpConfig::new(vec![1, 20, 20, 1]).init(&device).unwrap();
+    let out = train(&problem, Pinn::new(net), &device, &config()).unwrap();
+    let err = error(&problem, &out.model, &device);
+    println!(
+        "soft: rel L2 {err:.2e}, loss {:.2e}, {:.2} ms/Adam step, {} L-BFGS evaluations",
+        out.final_loss(),
+        out.ms_per_adam_step(),
+        out.lbfgs_evaluations
+    );
+    assert!(err < 1e-2, "relative L2 error {err}");
+    assert!(out.lbfgs_evaluations > 0);
+}
+
+#[test]
+fn hard_constraint_poisson_reaches_one_percent() {
+    let device = common::device();
+    device.seed(12);
+    // u = x (1 - x) N(x) satisfies both boundary values exactly.
+    let problem = poisson(&device).with_transform(|x: &Jet, n: Jet| {
+        let x0 = x.component(0);
+        let one_minus = add_scalar(&x0.clone().mul_scalar(-1.0), 1.0);
+        mul(&mul(&x0, &one_minus)?, &n)
+    });
+    let net = MlpConfig::new(vec![1, 20, 20, 1]).init(&device).unwrap();
+    let out = train(&problem, Pinn::new(net), &device, &config()).unwrap();
+    let err = error(&problem, &out.model, &device);
+    println!("hard: rel L2 {err:.2e}, loss {:.2e}", out.final_loss());
+    assert!(err < 1e-2, "relative L2 error {err}");
+    // The constraint holds exactly, whatever the network learned.
+    let plain = device.clone().without_autodiff();
+    let ends = Points::new(1, vec![0.0, 1.0]).unwrap();
+    let u = problem
+        .predict(&out.model.valid(), &ends, 0, &plain)
+        .unwrap();
+    assert!(u.iter().all(|v| v.abs() < 1e-6), "boundary values {u:?}");
+}
