@@ -42,8 +42,8 @@ struct Lapjv<'a> {
 }
 
 // The algorithm is naturally written with indices into parallel arrays (costs, prices,
-// assignments), and its scans change the bounds they will use next time (as in the original).
-#[allow(clippy::needless_range_loop, clippy::mut_range_bound)]
+// assignments).
+#[allow(clippy::needless_range_loop)]
 impl<'a> Lapjv<'a> {
     fn new(c: &'a [f64], n: usize) -> Self {
         Self {
@@ -58,8 +58,9 @@ impl<'a> Lapjv<'a> {
     fn solve(mut self) -> Vec<usize> {
         let free = self.column_reduction();
         let free = self.augmenting_row_reduction(free);
+        let mut ws = Workspace::new(self.n);
         for row in free {
-            self.augment(row);
+            self.augment(row, &mut ws);
         }
         self.row_sol
     }
@@ -68,14 +69,20 @@ impl<'a> Lapjv<'a> {
     fn column_reduction(&mut self) -> Vec<usize> {
         let (c, n) = (self.c, self.n);
         let mut matches = vec![0usize; n];
-        for j in (0..n).rev() {
-            let mut imin = 0;
-            for i in 1..n {
-                if c[i * n + j] < c[imin * n + j] {
-                    imin = i;
+        // Column minima (first row among equals), scanning contiguous rows.
+        let mut argmin = vec![0usize; n];
+        self.v.copy_from_slice(&c[..n]);
+        for i in 1..n {
+            let row = &c[i * n..(i + 1) * n];
+            for ((vj, aj), &cij) in self.v.iter_mut().zip(argmin.iter_mut()).zip(row) {
+                if cij < *vj {
+                    *vj = cij;
+                    *aj = i;
                 }
             }
-            self.v[j] = c[imin * n + j];
+        }
+        for j in (0..n).rev() {
+            let imin = argmin[j];
             matches[imin] += 1;
             if matches[imin] == 1 {
                 self.row_sol[imin] = j;
@@ -177,75 +184,140 @@ impl<'a> Lapjv<'a> {
     }
 
     /// Assigns `free_row` along a shortest augmenting path and updates the column prices.
-    fn augment(&mut self, free_row: usize) {
+    ///
+    /// Dense Dijkstra on reduced costs `c[i, j] - v[j]`: each step scans one contiguous row of
+    /// the cost matrix with a branch-free `min` relaxation (vectorisable). A scanned column is
+    /// masked by a price of `-∞` in the working copy `w` (no distance through it can improve)
+    /// and a tentative distance of `+∞` in `dist` (the minimum skips it). Predecessors are not
+    /// tracked in the hot loop: the path is recovered afterwards from the scan order, as the
+    /// first scanned row (before the column was reached) attaining its distance.
+    fn augment(&mut self, free_row: usize, ws: &mut Workspace) {
         let (c, n) = (self.c, self.n);
-        let mut d: Vec<f64> = (0..n).map(|j| c[free_row * n + j] - self.v[j]).collect();
-        let mut pred = vec![free_row; n];
-        let mut cols: Vec<usize> = (0..n).collect();
-        let (mut low, mut up) = (0usize, 0usize);
-        let mut last = 0usize;
-        let mut min = 0.0;
-        let end = 'search: loop {
-            if up == low {
-                last = low;
-                min = d[cols[up]];
-                up += 1;
-                for k in up..n {
-                    let j = cols[k];
-                    let h = d[j];
-                    if h <= min {
-                        if h < min {
-                            up = low;
-                            min = h;
-                        }
-                        cols[k] = cols[up];
-                        cols[up] = j;
-                        up += 1;
-                    }
-                }
-                for &j in &cols[low..up] {
-                    if self.col_sol[j] == NONE {
-                        break 'search j;
-                    }
-                }
-            }
-            let j1 = cols[low];
-            low += 1;
-            let i = self.col_sol[j1];
-            let h = c[i * n + j1] - self.v[j1] - min;
-            let mut k = up;
-            while k < n {
-                let j = cols[k];
-                let v2 = c[i * n + j] - self.v[j] - h;
-                if v2 < d[j] {
-                    pred[j] = i;
-                    if v2 == min {
-                        if self.col_sol[j] == NONE {
-                            break 'search j;
-                        }
-                        cols[k] = cols[up];
-                        cols[up] = j;
-                        up += 1;
-                    }
-                    d[j] = v2;
-                }
-                k += 1;
-            }
-        };
-        // Columns scanned (ready) before `last` get their prices raised.
-        for &j in &cols[..last] {
-            self.v[j] += d[j] - min;
+        let Workspace { dist, w, scanned } = ws;
+        w.copy_from_slice(&self.v);
+        let row = &c[free_row * n..(free_row + 1) * n];
+        let mut min = f64::INFINITY;
+        for ((d, &cij), &vj) in dist.iter_mut().zip(row).zip(&self.v) {
+            *d = cij - vj;
+            min = if *d < min { *d } else { min };
         }
-        let mut j = end;
+        // Scanned steps: (column reached, its distance, the row assigned to it, that row's h).
+        scanned.clear();
+        let end = loop {
+            let j1 = first_at(dist, min);
+            let i = self.col_sol[j1];
+            if i == NONE {
+                break j1;
+            }
+            let h = c[i * n + j1] - self.v[j1] - min;
+            scanned.push(Step {
+                col: j1,
+                dist: min,
+                row: i,
+                h,
+            });
+            dist[j1] = f64::INFINITY;
+            w[j1] = f64::NEG_INFINITY;
+            min = relax(&mut dist[..n], &c[i * n..(i + 1) * n], &w[..n], h);
+        };
+        // Walk the path back: column `j` at distance `dj` was reached from the first of the rows
+        // scanned before it (`free_row`, then the rows of `scanned[..limit]`) minimising
+        // `c[r, j] - v[j] - h_r` (the same expression, so the same bits, as in `relax`).
+        let (mut j, mut dj, mut limit) = (end, min, scanned.len());
         loop {
-            let i = pred[j];
+            let vj = self.v[j];
+            let mut best = c[free_row * n + j] - vj;
+            let mut from = 0usize;
+            for (t, step) in scanned[..limit].iter().enumerate() {
+                let r = c[step.row * n + j] - vj - step.h;
+                if r < best {
+                    best = r;
+                    from = t + 1;
+                }
+            }
+            debug_assert!(best <= dj);
+            let i = if from == 0 {
+                free_row
+            } else {
+                scanned[from - 1].row
+            };
             self.col_sol[j] = i;
-            let next = self.row_sol[i];
             self.row_sol[i] = j;
-            if i == free_row {
+            if from == 0 {
                 break;
             }
-            j = next;
+            let step = scanned[from - 1];
+            (j, dj, limit) = (step.col, step.dist, from - 1);
+        }
+        // Scanned columns get their prices raised by how much closer than the end they were.
+        for step in scanned.iter() {
+            self.v[step.col] += step.dist - min;
+        }
+    }
+}
+
+/// `dist[j] = min(dist[j], row[j] - w[j] - h)` for every column; returns the new minimum.
+fn relax(dist: &mut [f64], row: &[f64], w: &[f64], h: f64) -> f64 {
+    let n = dist.len();
+    let (row, w) = (&row[..n], &w[..n]);
+    for ((d, &r), &wj) in dist.iter_mut().zip(row).zip(w) {
+        let v2 = r - wj - h;
+        *d = if v2 < *d { v2 } else { *d };
+    }
+    const L: usize = 4;
+    let mut m = [f64::INFINITY; L];
+    let mut chunks = dist.chunks_exact(L);
+    for d in &mut chunks {
+        for k in 0..L {
+            m[k] = if d[k] < m[k] { d[k] } else { m[k] };
+        }
+    }
+    for &d in chunks.remainder() {
+        m[0] = if d < m[0] { d } else { m[0] };
+    }
+    let (a, b) = (m[0].min(m[1]), m[2].min(m[3]));
+    a.min(b)
+}
+
+/// The first index `j` with `dist[j] == min` (`0` if none), testing four columns per branch.
+fn first_at(dist: &[f64], min: f64) -> usize {
+    let mut chunks = dist.chunks_exact(4);
+    let mut base = 0;
+    for d in &mut chunks {
+        if (d[0] == min) | (d[1] == min) | (d[2] == min) | (d[3] == min) {
+            return base + d.iter().position(|&x| x == min).unwrap_or(0);
+        }
+        base += 4;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&x| x == min)
+        .map_or(0, |k| base + k)
+}
+
+/// One step of the shortest-path search: a column reached and the row behind it.
+#[derive(Clone, Copy)]
+struct Step {
+    col: usize,
+    dist: f64,
+    row: usize,
+    h: f64,
+}
+
+/// Buffers reused by every augmentation (no allocation per augmenting path).
+struct Workspace {
+    dist: Vec<f64>,
+    w: Vec<f64>,
+    scanned: Vec<Step>,
+}
+
+impl Workspace {
+    fn new(n: usize) -> Self {
+        Self {
+            dist: vec![0.0; n],
+            w: vec![0.0; n],
+            scanned: Vec::with_capacity(n),
         }
     }
 }
@@ -391,6 +463,36 @@ mod tests {
                     "n = {n}: {total} vs {reference}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn clustered_and_duplicated_points_match_the_hungarian_method() {
+        // Tight source clusters (long augmenting paths) and repeated points (exact ties in the
+        // reduced costs, so the path recovery must pick among equal predecessors).
+        use crate::data::{Toy2d, moons_grid};
+        let mut rng = Rng::new(23);
+        for n in [64, 128] {
+            let a = Toy2d::EightGaussians.sample_with(n, &mut rng);
+            let b = moons_grid(n, &mut rng);
+            let mut xs = a.as_slice().to_vec();
+            for k in 0..n / 4 {
+                let src = 2 * (k % 5);
+                xs[4 * k + 2] = xs[src];
+                xs[4 * k + 3] = xs[src + 1];
+            }
+            let a = Samples::new(xs, 2).unwrap();
+            let cost = squared_distances(&a, &b);
+            let s = assignment(&cost, n).unwrap();
+            let mut seen = s.clone();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..n).collect::<Vec<_>>(), "not a permutation");
+            let total: f64 = s.iter().enumerate().map(|(i, &j)| cost[i * n + j]).sum();
+            let reference = hungarian(&cost, n);
+            assert!(
+                (total - reference).abs() < 1e-9 * reference.abs().max(1.0),
+                "n = {n}: {total} vs {reference}"
+            );
         }
     }
 
