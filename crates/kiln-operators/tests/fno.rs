@@ -228,16 +228,35 @@ fn fno_outputs_agree_across_resolutions_on_smooth_inputs() {
             let x: Vec<f64> = (0..n).map(|j| f(j as f64 / n as f64)).collect();
             values(model.forward(Tensor::from_data(TensorData::new(x, [1, 1, n]), &device)))
         };
-        let (coarse, fine) = (run(64), run(128));
-        let num: f64 = coarse
-            .iter()
-            .enumerate()
-            .map(|(j, v)| (v - fine[2 * j]).powi(2))
-            .sum();
-        let den: f64 = coarse.iter().map(|v| v * v).sum();
-        let rel = (num / den).sqrt();
-        assert!(rel < 1e-2, "padding {padding}: relative difference {rel:e}");
-        assert!(rel > 0.0);
+        // Relative difference between the outputs at n and 2n points, on the coarse points.
+        let gap = |n: usize| {
+            let (coarse, fine) = (run(n), run(2 * n));
+            let num: f64 = coarse
+                .iter()
+                .enumerate()
+                .map(|(j, v)| (v - fine[2 * j]).powi(2))
+                .sum();
+            let den: f64 = coarse.iter().map(|v| v * v).sum();
+            (num / den).sqrt()
+        };
+        let (gap64, gap128) = (gap(64), gap(128));
+        assert!(gap64 > 0.0);
+        if padding == 0.0 {
+            // Periodic and smooth: the truncated DFTs agree up to aliasing of the activations.
+            assert!(gap64 < 1e-2, "no padding: relative difference {gap64:e}");
+        } else {
+            // The zero-padded extension has an edge, which each grid resolves to first order in
+            // the spacing: the outputs differ by a few per cent at 64 vs 128 points (depending
+            // on the random weights) and the gap must shrink as the grids refine.
+            assert!(
+                gap64 < 0.1,
+                "padding {padding}: relative difference {gap64:e}"
+            );
+            assert!(
+                gap128 < 0.75 * gap64,
+                "padding {padding}: the gap does not shrink with refinement: {gap64:e} at 64, {gap128:e} at 128"
+            );
+        }
     }
 }
 
