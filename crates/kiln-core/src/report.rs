@@ -102,6 +102,18 @@ impl DemoReport {
     }
 }
 
+/// User + system CPU seconds this process has used so far, all threads (Linux `/proc/self/stat`,
+/// 100 clock ticks per second); `None` where that file is unavailable. On a shared machine the
+/// CPU time per step is the figure that does not depend on what else is running.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some((ticks(11)? + ticks(12)?) / 100.0)
+}
+
 /// Where a benchmark writes its JSON: the path after `--out` on the command line (what
 /// `cargo xtask bench` passes), else `target/kiln-bench/NAME.json`.
 pub fn bench_output(name: &str) -> PathBuf {
@@ -132,4 +144,27 @@ pub fn write_bench(name: &str, records: &[serde_json::Value]) -> Result<PathBuf>
     fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
     println!("wrote {}", path.display());
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_seconds;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn cpu_time_is_read_and_grows_with_work() {
+        let start = cpu_seconds().expect("/proc/self/stat is readable on Linux");
+        assert!(start >= 0.0, "{start}");
+        // Spin until the 10 ms clock ticks over, for at most 2 s of wall time.
+        let mut x = 0u64;
+        let spin = std::time::Instant::now();
+        let mut end = start;
+        while end <= start && spin.elapsed().as_secs_f64() < 2.0 {
+            for _ in 0..100_000 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+            end = cpu_seconds().unwrap();
+        }
+        assert!(end > start, "{start} -> {end}");
+    }
 }

@@ -10,14 +10,12 @@
 //! `cargo xtask bench fno-burgers` writes `target/kiln-bench/fno-burgers.json` with `s_per_epoch`,
 //! `cpu_s_per_epoch`, `rel_l2_256`, `rel_l2_1024` and `rel_l2_2048`.
 
-#[path = "common/cpu.rs"]
-mod cpu;
-
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use kiln_core::BackendKind;
+use kiln_core::report::cpu_seconds;
 use kiln_core::rng::Rng;
 use kiln_core::train::{OptimizerConfig, ProgressMode, Schedule, TrainerConfig};
 use kiln_operators::Result;
@@ -78,7 +76,7 @@ fn main() -> Result<()> {
         .with_progress(ProgressMode::Auto)
         .init()?;
     let mut order: Vec<usize> = Vec::new();
-    let cpu_start = cpu::cpu_seconds();
+    let cpu_start = cpu_seconds().unwrap_or(f64::NAN);
     let out = trainer
         .with_label("fno-burgers")
         .fit(model, &ad, |m: &Fno1d, info| {
@@ -101,7 +99,7 @@ fn main() -> Result<()> {
             Ok(relative_l2(m.forward(x), y)?.into())
         })?;
     let s_per_epoch = out.elapsed_s / EPOCHS as f64;
-    let cpu_s_per_epoch = (cpu::cpu_seconds() - cpu_start) / EPOCHS as f64;
+    let cpu_s_per_epoch = (cpu_seconds().unwrap_or(f64::NAN) - cpu_start) / EPOCHS as f64;
     let model = out.model.valid();
     let mut metrics = serde_json::Map::new();
     metrics.insert("s_per_epoch".into(), s_per_epoch.into());

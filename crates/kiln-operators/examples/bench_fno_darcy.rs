@@ -13,8 +13,6 @@
 //! --test test16.npz --test test32.npz [--input-name x --output-name y]`; the first test file
 //! reports `rel_l2_16` and the second `rel_l2_32` (whatever their resolutions).
 
-#[path = "common/cpu.rs"]
-mod cpu;
 #[path = "common/darcy.rs"]
 mod darcy;
 

@@ -6,8 +6,6 @@
 //! and 32 × 32. Plots: coefficient mask, truth, prediction and error at both resolutions, and the
 //! training loss. Run with `cargo xtask demo fno-darcy`.
 
-#[path = "common/cpu.rs"]
-mod cpu;
 #[path = "common/darcy.rs"]
 mod darcy;
 

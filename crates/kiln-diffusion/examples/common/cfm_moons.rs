@@ -4,6 +4,7 @@
 
 use kiln_core::burn::module::Module;
 use kiln_core::burn::tensor::Device;
+use kiln_core::report::cpu_seconds;
 use kiln_core::rng::Rng;
 use kiln_core::train::{Loss, ProgressMode, TrainerConfig};
 use kiln_diffusion::Samples;
@@ -25,16 +26,6 @@ pub(crate) struct Run {
     pub(crate) cpu_ms_per_step: Option<f64>,
     /// Loss per step.
     pub(crate) losses: Vec<f64>,
-}
-
-/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`, 100 ticks/s).
-pub(crate) fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
 }
 
 /// Trains `steps` steps of I-CFM (`ot = false`) or exact OT-CFM on 8 gaussians -> moons.

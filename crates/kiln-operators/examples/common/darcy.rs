@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use kiln_core::plot::Heatmap;
+use kiln_core::report::cpu_seconds;
 use kiln_core::rng::Rng;
 use kiln_core::train::{OptimizerConfig, ProgressMode, Schedule, TrainerConfig};
 use kiln_operators::data::{ArrayNames, DarcyConfig, OperatorData};
@@ -175,7 +176,7 @@ pub(crate) fn train(
         .with_progress(ProgressMode::Auto)
         .init()?;
     let mut order: Vec<usize> = Vec::new();
-    let cpu_start = crate::cpu::cpu_seconds();
+    let cpu_start = cpu_seconds().unwrap_or(f64::NAN);
     let out = trainer
         .with_label("fno-darcy")
         .fit(model, &ad, |m: &Fno2d, info| {
@@ -203,7 +204,7 @@ pub(crate) fn train(
             Ok(relative_l2(pred, y)?.into())
         })?;
     let s_per_epoch = out.elapsed_s / t.epochs as f64;
-    let cpu_s_per_epoch = (crate::cpu::cpu_seconds() - cpu_start) / t.epochs as f64;
+    let cpu_s_per_epoch = (cpu_seconds().unwrap_or(f64::NAN) - cpu_start) / t.epochs as f64;
     Ok(Trained {
         model: out.model.valid(),
         x_norm,
