@@ -34,6 +34,13 @@ impl Rng {
         (self.uniform() * n as f64) as usize % n.max(1)
     }
 
+    /// Shuffles `items` in place (Fisher-Yates), every permutation equally likely.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i + 1));
+        }
+    }
+
     /// A standard normal by Box-Muller (one per call).
     pub fn normal(&mut self) -> f64 {
         let u1 = self.uniform().max(1e-300);
@@ -73,5 +80,26 @@ mod tests {
     fn the_same_seed_repeats() {
         let (mut a, mut b) = (Rng::new(7), Rng::new(7));
         assert!((0..100).all(|_| a.next_u64() == b.next_u64()));
+    }
+
+    #[test]
+    fn shuffle_permutes_and_reaches_every_position() {
+        let mut rng = Rng::new(3);
+        let mut counts = [[0usize; 4]; 4];
+        for _ in 0..4000 {
+            let mut v = [0, 1, 2, 3];
+            rng.shuffle(&mut v);
+            let mut sorted = v;
+            sorted.sort_unstable();
+            assert_eq!(sorted, [0, 1, 2, 3]);
+            for (pos, &item) in v.iter().enumerate() {
+                counts[item][pos] += 1;
+            }
+        }
+        // Each item lands in each position about 1000 times out of 4000.
+        assert!(
+            counts.iter().flatten().all(|&c| (850..1150).contains(&c)),
+            "{counts:?}"
+        );
     }
 }

@@ -110,9 +110,7 @@ fn run(missing: f64, device: &Device) -> kiln_neural_de::Result<Outcome> {
         if order.len() < BATCH {
             // A fresh permutation per epoch, as diffrax's data loader.
             let mut perm: Vec<usize> = (0..SIZE).collect();
-            for i in (1..SIZE).rev() {
-                perm.swap(i, rng.below(i + 1));
-            }
+            rng.shuffle(&mut perm);
             order = perm;
         }
         let rows: Vec<usize> = order.drain(..BATCH).collect();

@@ -84,9 +84,7 @@ fn main() -> Result<()> {
             if b == 0 {
                 order = (0..TRAIN).collect();
                 let mut rng = Rng::new(info.step as u64 + 1);
-                for i in (1..TRAIN).rev() {
-                    order.swap(i, rng.below(i + 1));
-                }
+                rng.shuffle(&mut order);
             }
             let idx = &order[b * BATCH..(b + 1) * BATCH];
             let gather = |v: &[f64]| -> Vec<f64> {

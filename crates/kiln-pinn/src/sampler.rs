@@ -123,9 +123,7 @@ fn latin_hypercube(n: usize, dim: usize, rng: &mut Rng) -> Vec<f64> {
     let mut out = vec![0.0; n * dim];
     for d in 0..dim {
         let mut perm: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
-            perm.swap(i, rng.below(i + 1));
-        }
+        rng.shuffle(&mut perm);
         for (i, &stratum) in perm.iter().enumerate() {
             out[i * dim + d] = (stratum as f64 + rng.uniform()) / n as f64;
         }

@@ -185,9 +185,7 @@ pub(crate) fn train(
             if b == 0 {
                 order = (0..n).collect();
                 let mut rng = Rng::new(t.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9));
-                for i in (1..n).rev() {
-                    order.swap(i, rng.below(i + 1));
-                }
+                rng.shuffle(&mut order);
             }
             let idx = &order[b * t.batch..((b + 1) * t.batch).min(n)];
             let (mut xb, mut yb) = (
