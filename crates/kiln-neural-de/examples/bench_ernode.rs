@@ -30,7 +30,7 @@ use std::time::Instant;
 
 use kiln_core::burn::tensor::Device;
 use kiln_core::{BackendKind, Precision};
-use kiln_neural_de::{ExplicitRk, Method, SolveOptions, solve_host};
+use kiln_neural_de::{ExplicitRk, SolveOptions};
 use serde_json::json;
 use spiral::{Recipe, Regulariser};
 
@@ -210,18 +210,7 @@ fn main() -> kiln_neural_de::Result<()> {
     let mut records = Vec::new();
     if task.is_empty() || task == "spiral" {
         // The floor: the NFE of the true field on the prediction's solve.
-        let (ts, _) = spiral::true_trajectory()?;
-        let truth = solve_host(
-            |_t, y: &[f64], dy: &mut [f64]| {
-                let (a, b) = (y[0].powi(3), y[1].powi(3));
-                dy[0] = -0.1 * a - 2.0 * b;
-                dy[1] = 2.0 * a - 0.1 * b;
-            },
-            Method::Dopri5,
-            (0.0, 25.0),
-            &[2.0, 0.0],
-            &SolveOptions::adaptive(spiral::RTOL, spiral::ATOL).save_times(ts),
-        )?;
+        let (_, truth) = spiral::true_solve()?;
         println!(
             "spiral: the true field's prediction takes {} NFE",
             truth.stats.nfe

@@ -18,7 +18,8 @@ use kiln_neural_de::models::{
     FieldInput, JacobianNorm, NeuralOde, NeuralOdeConfig, Rnode, solve_rnode,
 };
 use kiln_neural_de::{
-    CostOptions, CostSampling, ExplicitRk, Method, SolveOptions, solve_host, solve_with_cost,
+    CostOptions, CostSampling, ExplicitRk, HostSolution, Method, SolveOptions, solve_host,
+    solve_with_cost,
 };
 
 /// Points of the true trajectory on [0, 25].
@@ -34,8 +35,9 @@ pub(crate) const RTOL: f64 = 1e-7;
 /// torchdiffeq's default absolute tolerance.
 pub(crate) const ATOL: f64 = 1e-9;
 
-/// The true trajectory: times and states `[DATA_SIZE][2]`.
-pub(crate) fn true_trajectory() -> kiln_neural_de::Result<(Vec<f64>, Vec<[f64; 2]>)> {
+/// The true field's Dopri5 solve at the `DATA_SIZE` data times; its NFE is the floor any field
+/// that fits the data faces on the same prediction.
+pub(crate) fn true_solve() -> kiln_neural_de::Result<(Vec<f64>, HostSolution)> {
     let ts: Vec<f64> = (0..DATA_SIZE)
         .map(|i| 25.0 * i as f64 / (DATA_SIZE - 1) as f64)
         .collect();
@@ -51,6 +53,12 @@ pub(crate) fn true_trajectory() -> kiln_neural_de::Result<(Vec<f64>, Vec<[f64; 2
         &[2.0, 0.0],
         &SolveOptions::adaptive(RTOL, ATOL).save_times(ts.clone()),
     )?;
+    Ok((ts, sol))
+}
+
+/// The true trajectory: times and states `[DATA_SIZE][2]`.
+pub(crate) fn true_trajectory() -> kiln_neural_de::Result<(Vec<f64>, Vec<[f64; 2]>)> {
+    let (ts, sol) = true_solve()?;
     let ys = sol.ys.iter().map(|y| [y[0], y[1]]).collect();
     Ok((ts, ys))
 }
