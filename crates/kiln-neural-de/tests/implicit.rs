@@ -2,6 +2,8 @@
 //! μ = 1000), its order of convergence on a linear system with a host matrix exponential,
 //! L-stability on a very stiff relaxation, batch consistency, and shape errors.
 
+mod common;
+
 use std::cell::Cell;
 use std::sync::OnceLock;
 
@@ -10,6 +12,8 @@ use kiln_core::burn::tensor::{Device, Tensor, TensorData};
 use kiln_core::device::configure_precision;
 use kiln_neural_de::implicit::{Jacobian, Kvaerno5};
 use kiln_neural_de::{Error, ExplicitRk, SolveOptions, Time, VectorField, solve};
+
+use common::{expm, values};
 
 /// The flex device in f64, configured once for all tests of this binary (they run in parallel).
 fn device() -> Device {
@@ -23,10 +27,6 @@ fn device() -> Device {
 
 fn tensor(values: Vec<f64>, shape: [usize; 2], device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(values, shape), device)
-}
-
-fn values(x: &Tensor<2>) -> Vec<f64> {
-    x.clone().into_data().iter::<f64>().collect()
 }
 
 /// Robertson's reaction `A → B` (rate `a`), `2B → B + C` (`b`), `B + C → A + C` (`c`), one set
@@ -200,42 +200,6 @@ impl SplitMix {
         z ^= z >> 31;
         (z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
     }
-}
-
-fn matmul(a: &[f64], b: &[f64], n: usize) -> Vec<f64> {
-    let mut c = vec![0.0; n * n];
-    for i in 0..n {
-        for k in 0..n {
-            for j in 0..n {
-                c[i * n + j] += a[i * n + k] * b[k * n + j];
-            }
-        }
-    }
-    c
-}
-
-/// `exp(M)` by scaling and squaring with a degree-20 Taylor polynomial, in f64.
-fn expm(m: &[f64], n: usize) -> Vec<f64> {
-    let norm = (0..n)
-        .map(|i| (0..n).map(|j| m[i * n + j].abs()).sum::<f64>())
-        .fold(0.0, f64::max);
-    let squarings = norm.max(1.0).log2().ceil() as i32 + 4;
-    let scaled: Vec<f64> = m.iter().map(|x| x / 2f64.powi(squarings)).collect();
-    let mut result: Vec<f64> = (0..n * n)
-        .map(|i| if i % (n + 1) == 0 { 1.0 } else { 0.0 })
-        .collect();
-    let mut term = result.clone();
-    for k in 1..=20 {
-        term = matmul(&term, &scaled, n)
-            .iter()
-            .map(|x| x / f64::from(k))
-            .collect();
-        result.iter_mut().zip(&term).for_each(|(r, t)| *r += t);
-    }
-    for _ in 0..squarings {
-        result = matmul(&result, &result, n);
-    }
-    result
 }
 
 #[test]
