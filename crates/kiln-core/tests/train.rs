@@ -87,7 +87,8 @@ fn lbfgs_resumes_with_its_history() {
         Ok(kiln_core::metrics::mse(m.forward(x.clone()), y.clone())?.into())
     };
     let whole = config.init().unwrap().with_output_dir(root.join("whole"));
-    let reference = whole.fit(fresh_model(), &device, loss).unwrap().losses;
+    let whole = whole.fit(fresh_model(), &device, loss).unwrap();
+    let reference = whole.losses;
     let split = root.join("split");
     let head = config
         .init()
@@ -102,6 +103,8 @@ fn lbfgs_resumes_with_its_history() {
         .fit_or_resume(fresh_model(), &device, loss)
         .unwrap();
     assert_eq!(resumed.resumed_from, 3);
+    // The iteration counter travels with the optimiser state.
+    assert_eq!(resumed.lbfgs_iterations, whole.lbfgs_iterations);
     assert!(
         reference[5] < 0.5 * reference[0],
         "L-BFGS should make progress: {reference:?}"
@@ -114,6 +117,54 @@ fn lbfgs_resumes_with_its_history() {
         );
     }
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The outcome counts L-BFGS iterations (not loss evaluations, of which a strong-Wolfe line
+/// search may take several per iteration).
+#[test]
+fn lbfgs_reports_its_iterations() {
+    let device = kiln_core::autodiff_device(backend()).unwrap();
+    device.seed(5);
+    let model = MlpConfig::new(vec![1, 8, 1]).init(&device).unwrap();
+    let x = linspace(-1.0, 1.0, 32, &device);
+    let y = x.clone().mul_scalar(3.0).sin();
+    let evaluations = std::cell::Cell::new(0usize);
+    let steps = 4;
+    let out = TrainerConfig::new(steps, 1.0)
+        .with_optimizer(OptimizerConfig::Lbfgs {
+            max_iter: 1,
+            history: 10,
+            strong_wolfe: true,
+            tolerance_grad: 0.0,
+            tolerance_change: 0.0,
+        })
+        .with_progress(ProgressMode::Off)
+        .init()
+        .unwrap()
+        .fit(model, &device, |m: &Mlp, _| {
+            evaluations.set(evaluations.get() + 1);
+            Ok(kiln_core::metrics::mse(m.forward(x.clone()), y.clone())?.into())
+        })
+        .unwrap();
+    // One iteration per step: the step's first evaluation, at least one line-search trial,
+    // and the trainer's report of the accepted loss.
+    assert_eq!(out.lbfgs_iterations, Some(steps));
+    assert!(
+        evaluations.get() >= 3 * steps,
+        "{} evaluations",
+        evaluations.get()
+    );
+    let adam = TrainerConfig::new(1, 0.1)
+        .with_progress(ProgressMode::Off)
+        .init()
+        .unwrap()
+        .fit(
+            MlpConfig::new(vec![1, 1]).init(&device).unwrap(),
+            &device,
+            |m: &Mlp, _| Ok(kiln_core::metrics::mse(m.forward(x.clone()), y.clone())?.into()),
+        )
+        .unwrap();
+    assert_eq!(adam.lbfgs_iterations, None);
 }
 
 #[test]

@@ -216,6 +216,9 @@ pub struct TrainOutcome<M> {
     pub resumed_from: usize,
     /// Wall-clock seconds spent in this process.
     pub elapsed_s: f64,
+    /// L-BFGS iterations run in total (kept in the optimiser's state, so a resumed run counts
+    /// the iterations before the resume too); `None` for first-order optimisers.
+    pub lbfgs_iterations: Option<usize>,
 }
 
 impl<M> TrainOutcome<M> {
@@ -467,6 +470,7 @@ impl Trainer {
             losses,
             resumed_from: start,
             elapsed_s: started.elapsed().as_secs_f64(),
+            lbfgs_iterations: optim.lbfgs_iterations(),
         })
     }
 }

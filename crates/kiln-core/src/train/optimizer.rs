@@ -282,6 +282,22 @@ pub(crate) enum Optimizer {
 }
 
 impl Optimizer {
+    /// Iterations L-BFGS has run in total (its state's global counter), `None` for first-order
+    /// optimisers. burn returns no iteration count from a step and keeps the record's scalars
+    /// private, so the counter is read back from the serialised state (its small history
+    /// vectors included; once per trainer step).
+    pub(crate) fn lbfgs_iterations(&self) -> Option<usize> {
+        match self {
+            Optimizer::First(_) => None,
+            Optimizer::Lbfgs(optim) => {
+                let bytes = optim.into_bytes().ok()?;
+                let reader = burn_pack::Reader::from_bytes(bytes).ok()?;
+                let count = reader.scalars().get("g_iter").copied();
+                Some(count.and_then(|s| usize::try_from(s).ok()).unwrap_or(0))
+            }
+        }
+    }
+
     pub(crate) fn save(&self, path: &Path) -> Result<()> {
         let result = match self {
             Optimizer::First(optim) => optim.save(path),
