@@ -36,7 +36,9 @@ use optimizer::Optimizer;
 /// Configuration of a training run.
 #[derive(Config, Debug, PartialEq)]
 pub struct TrainerConfig {
-    /// Total number of optimiser steps (L-BFGS: outer iterations).
+    /// Total number of optimiser steps. With L-BFGS each step runs up to `max_iter` iterations
+    /// and the run stops early, after the step that met one of its tolerances (see
+    /// [`TrainOutcome::converged`]).
     pub steps: usize,
     /// Base learning rate (L-BFGS: initial step length, usually 1).
     pub lr: f64,
@@ -219,6 +221,9 @@ pub struct TrainOutcome<M> {
     /// L-BFGS iterations run in total (kept in the optimiser's state, so a resumed run counts
     /// the iterations before the resume too); `None` for first-order optimisers.
     pub lbfgs_iterations: Option<usize>,
+    /// Whether L-BFGS met one of its tolerances (gradient, loss or step change) before its
+    /// iteration budget, which ends the run; always `false` for first-order optimisers.
+    pub converged: bool,
 }
 
 impl<M> TrainOutcome<M> {
@@ -372,6 +377,7 @@ impl Trainer {
             config.log_every,
         );
         let started = Instant::now();
+        let mut converged = false;
 
         for step in start..last {
             let info = StepInfo {
@@ -402,9 +408,12 @@ impl Trainer {
                     (first.step(info.lr, model, grads), loss, Some(norm), terms)
                 }
                 Optimizer::Lbfgs(lbfgs) => {
+                    let before = lbfgs_count(lbfgs);
                     let mut failure = None;
+                    let mut evaluations = 0;
                     let (next, _) = lbfgs.step(info.lr, model, |m: M| match loss_fn(&m, &info) {
                         Ok(out) => {
+                            evaluations += 1;
                             let value = out.total.clone().into_scalar::<f64>();
                             (value, GradientsParams::from_grads(out.total.backward(), &m))
                         }
@@ -415,6 +424,12 @@ impl Trainer {
                     });
                     if let Some(e) = failure {
                         return Err(e);
+                    }
+                    if let OptimizerConfig::Lbfgs { max_iter, .. } = config.optimizer {
+                        // burn also ends a step after max_iter * 5/4 evaluations (line-search
+                        // trials included): that is the budget running out, not convergence.
+                        converged = lbfgs_count(lbfgs) - before < max_iter
+                            && evaluations < max_iter * 5 / 4;
                     }
                     // Report the loss at the parameters L-BFGS accepted.
                     let out = loss_fn(&next, &info)?;
@@ -437,6 +452,9 @@ impl Trainer {
                 })?;
             }
             progress.update(done, loss, info.lr);
+            if converged {
+                break;
+            }
             if let (Some(out), Some(every)) = (&self.out_dir, config.checkpoint_every)
                 && done.is_multiple_of(every)
                 && done < last
@@ -455,13 +473,13 @@ impl Trainer {
             log.flush()?;
         }
         if let Some(out) = &self.out_dir
-            && last > start
+            && losses.len() > start
         {
             checkpoint::save(
                 out,
                 &model,
                 &optim,
-                &checkpoint::new_state(last, config, &losses),
+                &checkpoint::new_state(losses.len(), config, &losses),
             )?;
         }
         Ok(TrainOutcome {
@@ -471,8 +489,14 @@ impl Trainer {
             resumed_from: start,
             elapsed_s: started.elapsed().as_secs_f64(),
             lbfgs_iterations: optim.lbfgs_iterations(),
+            converged,
         })
     }
+}
+
+/// L-BFGS's global iteration counter.
+fn lbfgs_count(lbfgs: &optimizer::Lbfgs) -> usize {
+    optimizer::lbfgs_iterations(lbfgs).unwrap_or(0)
 }
 
 fn check_finite(step: usize, loss: f64, last_finite: Option<f64>) -> crate::Result<()> {

@@ -273,6 +273,19 @@ impl OptimizerConfig {
     }
 }
 
+/// burn's L-BFGS.
+pub(crate) type Lbfgs = LBFGS;
+
+/// L-BFGS's global iteration counter. burn returns no iteration count from a step and keeps the
+/// record's scalars private, so the counter is read back from the serialised state (its small
+/// history vectors included; twice per trainer step). `None` when the state cannot be read.
+pub(crate) fn lbfgs_iterations(optim: &LBFGS) -> Option<usize> {
+    let bytes = optim.into_bytes().ok()?;
+    let reader = burn_pack::Reader::from_bytes(bytes).ok()?;
+    let count = reader.scalars().get("g_iter").copied();
+    Some(count.and_then(|s| usize::try_from(s).ok()).unwrap_or(0))
+}
+
 /// The optimiser of a run, with its state.
 pub(crate) enum Optimizer {
     /// First-order optimisers that take one gradient per step.
@@ -282,19 +295,11 @@ pub(crate) enum Optimizer {
 }
 
 impl Optimizer {
-    /// Iterations L-BFGS has run in total (its state's global counter), `None` for first-order
-    /// optimisers. burn returns no iteration count from a step and keeps the record's scalars
-    /// private, so the counter is read back from the serialised state (its small history
-    /// vectors included; once per trainer step).
+    /// Iterations L-BFGS has run in total, `None` for first-order optimisers.
     pub(crate) fn lbfgs_iterations(&self) -> Option<usize> {
         match self {
             Optimizer::First(_) => None,
-            Optimizer::Lbfgs(optim) => {
-                let bytes = optim.into_bytes().ok()?;
-                let reader = burn_pack::Reader::from_bytes(bytes).ok()?;
-                let count = reader.scalars().get("g_iter").copied();
-                Some(count.and_then(|s| usize::try_from(s).ok()).unwrap_or(0))
-            }
+            Optimizer::Lbfgs(optim) => lbfgs_iterations(optim),
         }
     }
 
