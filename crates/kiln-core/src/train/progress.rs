@@ -79,8 +79,14 @@ impl Progress {
         } else if self.lines && (step.is_multiple_of(self.every) || step == self.total) {
             let elapsed = self.started.elapsed().as_secs_f64();
             let rate = (step - self.first_step) as f64 / elapsed.max(1e-9);
+            // Slow steps (L-BFGS runs hundreds of iterations in one) read better as s/step.
+            let speed = if rate >= 1.0 {
+                format!("{rate:.1} steps/s")
+            } else {
+                format!("{:.1} s/step", 1.0 / rate.max(1e-12))
+            };
             println!(
-                "{} step {step}/{} loss {loss:.4e} lr {lr:.2e} ({rate:.1} steps/s)",
+                "{} step {step}/{} loss {loss:.4e} lr {lr:.2e} ({speed})",
                 self.label, self.total
             );
         }
