@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use kiln_core::train::Loss;
 use kiln_core::{Jet, SecondOrder};
 
@@ -409,6 +409,78 @@ impl Problem {
             });
         }
         Ok(terms)
+    }
+
+    /// Whether a PDE residual is set (then it is the first of [`Problem::terms`]).
+    pub fn has_residual(&self) -> bool {
+        self.residual.is_some()
+    }
+
+    /// The number of points behind each term of [`Problem::terms`], in order (the collocation
+    /// points for the residual, then each condition's points).
+    pub fn term_sizes(&self) -> Vec<usize> {
+        let residual = self
+            .residual
+            .as_ref()
+            .map(|_| self.collocation.as_ref().map_or(0, |(p, _)| p.len()));
+        residual
+            .into_iter()
+            .chain(self.conditions.iter().map(|b| b.condition.points.len()))
+            .collect()
+    }
+
+    /// The per-point residuals `[rows, equations]` of term `term` (numbered as in
+    /// [`Problem::terms`]), at all its points or at the rows `rows`: the quantity whose mean
+    /// square is the term (per-point analyses such as NTK traces or RAR read these).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a term or row out of range; errors of the residual and
+    /// transform.
+    pub fn term_residual<N: JetNetwork>(
+        &self,
+        model: &Pinn<N>,
+        term: usize,
+        rows: Option<&[usize]>,
+    ) -> Result<Tensor<2>> {
+        let sizes = self.term_sizes();
+        let Some(&size) = sizes.get(term) else {
+            return Err(Error::config(
+                "term",
+                term,
+                format!("the problem has {} terms", sizes.len()),
+            ));
+        };
+        if let Some(&bad) = rows.into_iter().flatten().find(|&&r| r >= size) {
+            return Err(Error::config(
+                "rows",
+                bad,
+                format!("term {term} has {size} points"),
+            ));
+        }
+        let pick = |t: &Tensor<2>| match rows {
+            Some(rows) => {
+                let index: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
+                let index =
+                    Tensor::<1, Int>::from_data(TensorData::new(index, [rows.len()]), &self.device);
+                t.clone().select(0, index)
+            }
+            None => t.clone(),
+        };
+        let conditions = match &self.residual {
+            Some(_) if term == 0 => {
+                return self.residual_at(model, pick(&self.collocation_tensor()?));
+            }
+            Some(_) => term - 1,
+            None => term,
+        };
+        let b = &self.conditions[conditions];
+        let bound = Bound {
+            condition: b.condition.clone(),
+            points: pick(&b.points),
+            targets: pick(&b.targets),
+            extra: b.extra.as_ref().map(pick),
+        };
+        self.condition_residual(model, &bound)
     }
 
     /// The weight of the residual term.

@@ -201,3 +201,50 @@ fn initial_value_problem_is_solved() {
     );
     assert!(err < 1e-2, "relative L2 {err}");
 }
+
+/// The per-point residuals behind every term square and average to the term itself, also on a
+/// subset of rows, for each condition kind and the PDE residual.
+#[test]
+fn per_point_residuals_make_up_the_terms() {
+    let device = common::device();
+    let right = right_end();
+    let mut problem = Problem::new(1, 1, &device)
+        .with_residual(SecondOrder::Diagonal, |f| {
+            Ok(f.u.d2(0, 0).unwrap() + f.u.value())
+        })
+        .with_collocation(pts(&[0.1, 0.4, 0.7, 0.9]))
+        .unwrap();
+    for c in [
+        Condition::dirichlet("dirichlet", pts(&[0.0, 1.0, 0.3]), |x| x[0]).unwrap(),
+        Condition::neumann("neumann", right.clone(), |_| 2.0).unwrap(),
+        Condition::robin("robin", right, 2.0, 0.5, |_| 1.0).unwrap(),
+        Condition::initial_derivative("slope", pts(&[0.0, 0.25]), 0, |x| x[0]).unwrap(),
+        Condition::periodic("periodic", pts(&[0.0, 0.25]), pts(&[1.0, 0.75]), None).unwrap(),
+    ] {
+        problem = problem.with_condition(c).unwrap();
+    }
+    let model = Pinn::new(MlpConfig::new(vec![1, 6, 1]).init(&device).unwrap());
+    let terms = problem.terms(&model).unwrap();
+    assert!(problem.has_residual());
+    assert_eq!(problem.term_sizes(), vec![4, 3, 1, 1, 2, 2]);
+    for (k, term) in terms.iter().enumerate() {
+        let all = kiln_core::tensor::to_f64_vec(problem.term_residual(&model, k, None).unwrap());
+        let mean = all.iter().map(|r| r * r).sum::<f64>() / all.len() as f64;
+        let value = kiln_core::tensor::scalar(term.value.clone());
+        assert!(
+            (mean - value).abs() <= 1e-5 * value.max(1e-6),
+            "{}: {mean} vs {value}",
+            term.name
+        );
+        let last = all.len() - 1;
+        let one =
+            kiln_core::tensor::to_f64_vec(problem.term_residual(&model, k, Some(&[last])).unwrap());
+        assert!(
+            (one[0] - all[last]).abs() < 1e-6,
+            "{}: row {last}",
+            term.name
+        );
+    }
+    assert!(problem.term_residual(&model, 6, None).is_err());
+    assert!(problem.term_residual(&model, 1, Some(&[3])).is_err());
+}
