@@ -1,9 +1,13 @@
-//! Point sets in the unit cube: uniform random, grid, Latin hypercube, Sobol and Halton.
+//! Point sets in the unit cube: uniform random, grid, Latin hypercube, Sobol, Halton and
+//! Hammersley.
 //!
 //! Geometries map these onto their bounding boxes (and reject what falls outside), so every
 //! sampler works for every domain. Sobol uses the Joe-Kuo direction numbers (new-joe-kuo-6.21201,
 //! the table scipy and most libraries ship) for up to [`MAX_SOBOL_DIM`] dimensions; Halton uses
 //! the radical inverses in the first primes. Both skip their first point (the origin, a corner).
+//! Hammersley is a *set*, not a sequence: its first coordinate is `i / n`, the others the
+//! radical inverses of `i` in the first primes, so it depends on `n` and is the lowest-discrepancy
+//! of the built-in sets at a fixed size.
 
 use kiln_core::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -25,6 +29,11 @@ pub enum Sampler {
     Sobol,
     /// The Halton low-discrepancy sequence, randomised by a Cranley-Patterson rotation.
     Halton,
+    /// The Hammersley set of exactly `n` points, randomised by a Cranley-Patterson rotation like
+    /// Halton. Its points come in the order of the radical inverse of their index in the next
+    /// unused prime, so every prefix is itself well spread (rejection sampling in non-box
+    /// geometries keeps a prefix); see [`hammersley`].
+    Hammersley,
 }
 
 /// The largest dimension the built-in Sobol direction numbers cover.
@@ -91,12 +100,36 @@ impl Sampler {
             Sampler::Halton => {
                 let shift: Vec<f64> = (0..dim).map(|_| rng.uniform()).collect();
                 let mut pts = halton(n, dim)?;
-                for (k, x) in pts.iter_mut().enumerate() {
-                    *x = (*x + shift[k % dim]).fract();
+                rotate(&mut pts, &shift);
+                Ok(pts)
+            }
+            Sampler::Hammersley => {
+                let shift: Vec<f64> = (0..dim).map(|_| rng.uniform()).collect();
+                let plain = hammersley(n, dim)?;
+                // Emit the points in the order of φ_p(i), p the prime after the coordinates'
+                // bases: a prefix {i : φ_p(i) < t} restricts only the low base-p digits of i,
+                // which are independent of i / n and of the other bases' digits (as in Halton).
+                let base = PRIMES[dim - 1];
+                let mut order: Vec<usize> = (0..n).collect();
+                order.sort_by(|&a, &b| {
+                    radical_inverse(a as u64, base).total_cmp(&radical_inverse(b as u64, base))
+                });
+                let mut pts = Vec::with_capacity(n * dim);
+                for i in order {
+                    pts.extend_from_slice(&plain[i * dim..(i + 1) * dim]);
                 }
+                rotate(&mut pts, &shift);
                 Ok(pts)
             }
         }
+    }
+}
+
+/// Cranley-Patterson rotation: adds `shift[k]` to coordinate `k` of every point, modulo 1.
+fn rotate(points: &mut [f64], shift: &[f64]) {
+    let dim = shift.len();
+    for (k, x) in points.iter_mut().enumerate() {
+        *x = (*x + shift[k % dim]).fract();
     }
 }
 
@@ -240,6 +273,34 @@ pub fn halton(n: usize, dim: usize) -> Result<Vec<f64>> {
     }
     Ok((1..=n as u64)
         .flat_map(|i| PRIMES[..dim].iter().map(move |&b| radical_inverse(i, b)))
+        .collect())
+}
+
+/// The Hammersley set of `n` points in `dim` dimensions, row-major: point `i` (for
+/// `i = 0..n`) is `(i / n, φ₂(i), φ₃(i), ...)` with φ_b the radical inverse in base `b` (the
+/// first `dim - 1` primes). The first point is the origin. Unlike [`halton`] the set depends on
+/// `n`: its first coordinate is a regular grid.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] for `dim == 0` or more than 32 dimensions (the first coordinate plus
+/// the 31 prime bases that leave one prime for [`Sampler::Hammersley`]'s ordering).
+pub fn hammersley(n: usize, dim: usize) -> Result<Vec<f64>> {
+    if dim == 0 || dim > PRIMES.len() {
+        return Err(Error::config(
+            "dim",
+            dim,
+            format!("Hammersley points need 1 <= dim <= {}", PRIMES.len()),
+        ));
+    }
+    let nf = n as f64;
+    Ok((0..n as u64)
+        .flat_map(|i| {
+            std::iter::once(i as f64 / nf).chain(
+                PRIMES[..dim - 1]
+                    .iter()
+                    .map(move |&b| radical_inverse(i, b)),
+            )
+        })
         .collect())
 }
 
