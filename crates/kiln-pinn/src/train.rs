@@ -11,6 +11,9 @@ use kiln_core::train::{Loss, OptimizerConfig, ProgressMode, Schedule, TrainerCon
 use crate::network::{JetNetwork, Pinn};
 use crate::{Error, Problem};
 
+/// L-BFGS iterations per trainer step (one progress line each).
+const LBFGS_CHUNK: usize = 500;
+
 /// Which optimiser phase a loss is evaluated for (adaptive weights must stay frozen under
 /// L-BFGS, whose line search assumes one fixed function).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +68,9 @@ pub struct PinnOutcome<N: JetNetwork> {
     pub adam_steps: usize,
     /// Wall-clock seconds of the Adam phase.
     pub adam_seconds: f64,
-    /// Loss-and-gradient evaluations L-BFGS made (line-search trials included); every
-    /// iteration takes at least one, so this bounds its iteration count from above.
+    /// L-BFGS iterations (accepted steps).
+    pub lbfgs_iterations: usize,
+    /// Loss-and-gradient evaluations L-BFGS made (line-search trials included).
     pub lbfgs_evaluations: usize,
     /// Wall-clock seconds of the L-BFGS phase.
     pub lbfgs_seconds: f64,
@@ -159,19 +163,25 @@ where
     }
     let evaluations = Cell::new(0usize);
     let mut lbfgs_seconds = 0.0;
+    let mut lbfgs_iterations = 0;
+    let mut lbfgs_evaluations = 0;
     if config.lbfgs_max_iter > 0 {
-        // One trainer step of up to `lbfgs_max_iter` inner iterations: burn's L-BFGS stops
-        // inside it as soon as a tolerance is met.
-        let trainer = TrainerConfig::new(1, 1.0)
+        // Trainer steps of up to `LBFGS_CHUNK` iterations each (burn keeps the curvature pairs
+        // across steps, so this follows one long run up to one extra evaluation per step) give
+        // progress lines; the trainer stops after the step that meets a tolerance.
+        let chunk = config.lbfgs_max_iter.min(LBFGS_CHUNK);
+        let steps = config.lbfgs_max_iter.div_ceil(chunk);
+        let trainer = TrainerConfig::new(steps, 1.0)
             .with_optimizer(OptimizerConfig::Lbfgs {
-                max_iter: config.lbfgs_max_iter,
+                max_iter: chunk,
                 history: config.lbfgs_history,
                 strong_wolfe: true,
                 tolerance_grad: config.lbfgs_tolerance_grad,
                 tolerance_change: config.lbfgs_tolerance_change,
             })
             .with_seed(config.seed.wrapping_add(1))
-            .with_progress(ProgressMode::Off)
+            .with_log_every(1)
+            .with_progress(config.progress)
             .init()?
             .with_label("lbfgs");
         let started = Instant::now();
@@ -180,6 +190,11 @@ where
             Ok(loss(problem, m, Phase::Lbfgs)?)
         })?;
         lbfgs_seconds = started.elapsed().as_secs_f64();
+        lbfgs_iterations = out.lbfgs_iterations.unwrap_or(0);
+        // The trainer evaluates once more after each step to report the accepted loss.
+        lbfgs_evaluations = evaluations
+            .get()
+            .saturating_sub(out.losses.len() - out.resumed_from);
         losses.extend(out.losses);
         model = out.model;
     }
@@ -188,8 +203,8 @@ where
         losses,
         adam_steps: config.adam_steps,
         adam_seconds,
-        // The trainer evaluates once more after the step to report the accepted loss.
-        lbfgs_evaluations: evaluations.get().saturating_sub(1),
+        lbfgs_iterations,
+        lbfgs_evaluations,
         lbfgs_seconds,
     })
 }
