@@ -7,7 +7,8 @@
 //! `ms_per_adam_step`, `lbfgs_iters` (L-BFGS iterations; `lbfgs_evaluations` counts its loss
 //! evaluations), `rel_l2` (plain configuration), `rel_l2_best` and `wall_s_best`.
 //! `--quick` runs 1/10 of the steps (a smoke test), `--adam-steps N` and `--lbfgs-iters N`
-//! override the step counts, `--only plain|best` runs one configuration. Variations of the best
+//! override the step counts, `--seed N` the weights' seed, `--only plain|best` runs one
+//! configuration. Variations of the best
 //! configuration: `--widths 2,32,32,1`, `--points N`, `--lr X`, `--hard` (already on),
 //! `--modified`, `--rar rounds,points,adam_steps`, and `--f64` (with `--only best`: a device has
 //! one precision per process).
@@ -87,6 +88,7 @@ fn main() -> kiln_pinn::Result<()> {
             c.adam_steps /= 10;
             c.lbfgs_max_iter /= 10;
         }
+        c.seed = number("--seed").map_or(c.seed, |s| s as u64);
         c.adam_steps = adam.unwrap_or(c.adam_steps);
         c.lbfgs_max_iter = lbfgs.unwrap_or(c.lbfgs_max_iter);
         c
