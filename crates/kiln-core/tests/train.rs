@@ -183,6 +183,38 @@ fn lbfgs_reports_its_iterations() {
     assert_eq!(adam.lbfgs_iterations, None);
 }
 
+/// A run whose L-BFGS converged before its last step resumes as finished: no further steps.
+#[test]
+fn converged_lbfgs_resumes_as_finished() {
+    let root = std::env::temp_dir().join(format!("kiln-lbfgs-converged-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let device = kiln_core::autodiff_device(backend()).unwrap();
+    device.seed(3);
+    let x = linspace(-1.0, 1.0, 32, &device);
+    let y = x.clone().mul_scalar(3.0).add_scalar(-2.0);
+    let loss = |m: &Mlp, _: &kiln_core::train::StepInfo| {
+        Ok(kiln_core::metrics::mse(m.forward(x.clone()), y.clone())?.into())
+    };
+    let trainer = || {
+        TrainerConfig::new(5, 1.0)
+            .with_optimizer(OptimizerConfig::lbfgs())
+            .with_checkpoint_every(Some(1))
+            .with_progress(ProgressMode::Off)
+            .init()
+            .unwrap()
+            .with_output_dir(&root)
+    };
+    let model = || MlpConfig::new(vec![1, 1]).init(&device).unwrap();
+    let first = trainer().fit_or_resume(model(), &device, loss).unwrap();
+    assert!(first.converged && first.steps == 1, "{first:?}");
+    let again = trainer().fit_or_resume(model(), &device, loss).unwrap();
+    assert!(again.converged);
+    assert_eq!((again.steps, again.resumed_from), (1, 1));
+    assert_eq!(again.losses, first.losses);
+    assert_eq!(again.lbfgs_iterations, first.lbfgs_iterations);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
 #[test]
 fn adam_and_adamw_converge_on_least_squares() {
     let (_, adam) = linear_fit(OptimizerConfig::adam(), 800, 0.05);

@@ -27,6 +27,9 @@ pub(crate) struct State {
     pub(crate) config: TrainerConfig,
     /// Loss after each finished step.
     pub(crate) losses: Vec<f64>,
+    /// L-BFGS met a tolerance: the run is finished even with fewer steps than configured.
+    #[serde(default)]
+    pub(crate) converged: bool,
 }
 
 /// The checkpoint directory inside a run's output directory.
@@ -142,11 +145,17 @@ pub(crate) fn load<M: Module>(
     Ok((model, optim, state))
 }
 
-pub(crate) fn new_state(step: usize, config: &TrainerConfig, losses: &[f64]) -> State {
+pub(crate) fn new_state(
+    step: usize,
+    config: &TrainerConfig,
+    losses: &[f64],
+    converged: bool,
+) -> State {
     State {
         format: FORMAT,
         step,
         config: config.clone(),
         losses: losses.to_vec(),
+        converged,
     }
 }

@@ -352,6 +352,7 @@ impl Trainer {
         let mut optim = config.optimizer.init();
         let mut model = model;
         let mut losses = Vec::with_capacity(config.steps);
+        let mut resumed_converged = false;
         if let Some(out) = &self.out_dir {
             fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
             if resume && checkpoint::exists(out) {
@@ -359,6 +360,7 @@ impl Trainer {
                 model = m;
                 optim = o;
                 losses = state.losses;
+                resumed_converged = state.converged;
             }
         }
         let start = losses.len();
@@ -366,9 +368,13 @@ impl Trainer {
             Some(out) => Some(MetricsLog::open(out, start)?),
             None => None,
         };
-        let last = self
-            .stop_after
-            .map_or(config.steps, |s| s.min(config.steps));
+        // A run whose L-BFGS had converged resumes as finished.
+        let last = if resumed_converged {
+            start
+        } else {
+            self.stop_after
+                .map_or(config.steps, |s| s.min(config.steps))
+        };
         let progress = progress::Progress::new(
             config.progress,
             &self.label,
@@ -377,7 +383,7 @@ impl Trainer {
             config.log_every,
         );
         let started = Instant::now();
-        let mut converged = false;
+        let mut converged = resumed_converged;
 
         for step in start..last {
             let info = StepInfo {
@@ -464,7 +470,7 @@ impl Trainer {
                     out,
                     &model,
                     &optim,
-                    &checkpoint::new_state(done, config, &losses),
+                    &checkpoint::new_state(done, config, &losses, false),
                 )?;
             }
         }
@@ -479,7 +485,7 @@ impl Trainer {
                 out,
                 &model,
                 &optim,
-                &checkpoint::new_state(losses.len(), config, &losses),
+                &checkpoint::new_state(losses.len(), config, &losses, converged),
             )?;
         }
         Ok(TrainOutcome {
