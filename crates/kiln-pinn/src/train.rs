@@ -2,11 +2,14 @@
 //! schedule, then L-BFGS with a strong-Wolfe line search run to its tolerance.
 
 use std::cell::Cell;
+use std::path::Path;
 use std::time::Instant;
 
 use burn::config::Config;
 use burn::tensor::Device;
-use kiln_core::train::{Loss, OptimizerConfig, ProgressMode, Schedule, TrainerConfig};
+use kiln_core::train::{
+    Loss, OptimizerConfig, ProgressMode, Schedule, StepInfo, TrainOutcome, Trainer, TrainerConfig,
+};
 
 use crate::network::{JetNetwork, Pinn};
 use crate::{Error, Problem};
@@ -55,6 +58,16 @@ pub struct PinnTrainConfig {
     /// How progress is shown.
     #[config(default = "ProgressMode::Auto")]
     pub progress: ProgressMode,
+    /// Directory for metrics and checkpoints (`<dir>/adam`, `<dir>/lbfgs`): the same call with
+    /// the same directory resumes an interrupted run where its last checkpoint left it and
+    /// returns a finished one at once. State kept by a custom loss closure (adaptive weights,
+    /// resampled points) is not in the checkpoint. `None`: nothing is written.
+    #[config(default = "None")]
+    pub output_dir: Option<String>,
+    /// Adam steps between checkpoints (with `output_dir`); L-BFGS checkpoints after every
+    /// 500 iterations.
+    #[config(default = 1000)]
+    pub checkpoint_every: usize,
 }
 
 /// The trained model and what the run cost.
@@ -64,7 +77,7 @@ pub struct PinnOutcome<N: JetNetwork> {
     pub model: Pinn<N>,
     /// Loss after each Adam step, then after the L-BFGS phase.
     pub losses: Vec<f64>,
-    /// Adam steps run.
+    /// Adam steps run in this call (after a resume, those after the checkpoint).
     pub adam_steps: usize,
     /// Wall-clock seconds of the Adam phase.
     pub adam_seconds: f64,
@@ -99,6 +112,13 @@ impl PinnTrainConfig {
                 "adam_steps/lbfgs_max_iter",
                 "0/0",
                 "run at least one phase",
+            ));
+        }
+        if self.checkpoint_every == 0 {
+            return Err(Error::config(
+                "checkpoint_every",
+                0,
+                "checkpoint at least every step",
             ));
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
@@ -144,6 +164,7 @@ where
     let mut model = model;
     let mut losses = Vec::new();
     let mut adam_seconds = 0.0;
+    let mut adam_steps = 0;
     if config.adam_steps > 0 {
         let trainer = TrainerConfig::new(config.adam_steps, config.lr)
             .with_optimizer(OptimizerConfig::adam())
@@ -151,13 +172,15 @@ where
             .with_seed(config.seed)
             .with_log_every(config.log_every)
             .with_progress(config.progress)
+            .with_checkpoint_every(Some(config.checkpoint_every))
             .init()?
             .with_label("adam");
         let started = Instant::now();
-        let out = trainer.fit(model, device, |m: &Pinn<N>, _| {
-            Ok(loss(problem, m, Phase::Adam)?)
+        let out = fit(trainer, config, "adam", model, device, |m: &Pinn<N>| {
+            loss(problem, m, Phase::Adam)
         })?;
         adam_seconds = started.elapsed().as_secs_f64();
+        adam_steps = out.losses.len() - out.resumed_from;
         losses.extend(out.losses);
         model = out.model;
     }
@@ -182,12 +205,13 @@ where
             .with_seed(config.seed.wrapping_add(1))
             .with_log_every(1)
             .with_progress(config.progress)
+            .with_checkpoint_every(Some(1))
             .init()?
             .with_label("lbfgs");
         let started = Instant::now();
-        let out = trainer.fit(model, device, |m: &Pinn<N>, _| {
+        let out = fit(trainer, config, "lbfgs", model, device, |m: &Pinn<N>| {
             evaluations.set(evaluations.get() + 1);
-            Ok(loss(problem, m, Phase::Lbfgs)?)
+            loss(problem, m, Phase::Lbfgs)
         })?;
         lbfgs_seconds = started.elapsed().as_secs_f64();
         lbfgs_iterations = out.lbfgs_iterations.unwrap_or(0);
@@ -201,10 +225,32 @@ where
     Ok(PinnOutcome {
         model,
         losses,
-        adam_steps: config.adam_steps,
+        adam_steps,
         adam_seconds,
         lbfgs_iterations,
         lbfgs_evaluations,
         lbfgs_seconds,
+    })
+}
+
+/// Runs one phase, resuming from `<output_dir>/<phase>` when the configuration names a directory.
+fn fit<N, F>(
+    trainer: Trainer,
+    config: &PinnTrainConfig,
+    phase: &str,
+    model: Pinn<N>,
+    device: &Device,
+    mut loss: F,
+) -> crate::Result<TrainOutcome<Pinn<N>>>
+where
+    N: JetNetwork,
+    F: FnMut(&Pinn<N>) -> crate::Result<Loss>,
+{
+    let loss = |m: &Pinn<N>, _: &StepInfo| Ok(loss(m)?);
+    Ok(match &config.output_dir {
+        Some(dir) => trainer
+            .with_output_dir(Path::new(dir).join(phase))
+            .fit_or_resume(model, device, loss)?,
+        None => trainer.fit(model, device, loss)?,
     })
 }

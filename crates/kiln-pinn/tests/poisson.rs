@@ -92,3 +92,41 @@ fn hard_constraint_poisson_reaches_one_percent() {
         .unwrap();
     assert!(u.iter().all(|v| v.abs() < 1e-6), "boundary values {u:?}");
 }
+
+/// With an output directory both phases checkpoint: a finished run returns at once, and a run
+/// whose L-BFGS phase was lost resumes from the Adam checkpoint to the same result.
+#[test]
+fn training_resumes_from_its_checkpoints() {
+    let device = common::device();
+    let dir = std::env::temp_dir().join(format!("kiln-pinn-resume-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let problem = poisson(&device).with_transform(|x: &Jet, n: Jet| {
+        let x0 = x.component(0);
+        let one_minus = add_scalar(&x0.clone().mul_scalar(-1.0), 1.0);
+        mul(&mul(&x0, &one_minus)?, &n)
+    });
+    let config = PinnTrainConfig::new(200, 5e-3)
+        .with_lbfgs_max_iter(100)
+        .with_checkpoint_every(50)
+        .with_output_dir(Some(dir.to_string_lossy().into_owned()))
+        .with_progress(ProgressMode::Off);
+    let net = || MlpConfig::new(vec![1, 16, 1]).init(&device).unwrap();
+    let first = train(&problem, Pinn::new(net()), &device, &config).unwrap();
+    assert_eq!(first.adam_steps, 200);
+    assert!(first.lbfgs_iterations > 0);
+    // Finished: nothing runs again and the same model comes back.
+    let again = train(&problem, Pinn::new(net()), &device, &config).unwrap();
+    assert_eq!((again.adam_steps, again.lbfgs_evaluations), (0, 0));
+    assert_eq!(again.losses, first.losses);
+    assert!(
+        (error(&problem, &again.model, &device) - error(&problem, &first.model, &device)).abs()
+            < 1e-12
+    );
+    // The L-BFGS phase lost: Adam's final checkpoint is the starting point again.
+    std::fs::remove_dir_all(dir.join("lbfgs")).unwrap();
+    let resumed = train(&problem, Pinn::new(net()), &device, &config).unwrap();
+    assert_eq!(resumed.adam_steps, 0);
+    assert_eq!(resumed.lbfgs_iterations, first.lbfgs_iterations);
+    assert_eq!(resumed.losses, first.losses);
+    let _ = std::fs::remove_dir_all(&dir);
+}
