@@ -52,15 +52,15 @@ fn main() -> kiln_pinn::Result<()> {
         .with_condition(Condition::initial_value("initial", initial, |p| {
             exact(p[0], 0.0)
         })?)?;
-    let causal = CausalWeighting::new(&problem, 1, 8, 1.0)?;
+    let mut causal = CausalWeighting::new(&problem, 1, 8, 1.0)?;
     device.seed(9);
     let net = MlpConfig::new(vec![2, 32, 32, 32, 1]).init(&device)?;
     let config = PinnTrainConfig::new(1500, 2e-3)
         .with_lbfgs_max_iter(500)
         .with_progress(ProgressMode::Auto)
         .with_log_every(500);
-    let out = train_with(&problem, Pinn::new(net), &device, &config, |p, m, _| {
-        causal.loss(p, m)
+    let out = train_with(&problem, Pinn::new(net), &device, &config, |p, m, phase| {
+        causal.loss(p, m, phase)
     })?;
     let weights = causal.weights(&problem, &out.model)?;
 

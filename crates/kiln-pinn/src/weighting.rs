@@ -121,13 +121,16 @@ impl GradNormBalancer {
 /// Causal weighting of the residual over `chunks` time slices: chunk i's mean squared residual
 /// Lᵢ gets the weight wᵢ = exp(-ε Σ_{k<i} Lₖ), computed without gradient, so later times are
 /// trained only once earlier ones are resolved. The smallest weight approaching 1 signals that
-/// the whole time window has converged.
+/// the whole time window has converged. Under L-BFGS the weights are frozen at their values
+/// at the phase's first evaluation (its line search needs one fixed function);
+/// [`CausalWeighting::unfreeze`] lets a following L-BFGS phase freeze fresh ones.
 #[derive(Debug, Clone)]
 pub struct CausalWeighting {
     /// `[points, chunks]`: 1/count(chunk) where a point lies in the chunk, else 0.
     averaging: Tensor<2>,
     epsilon: f64,
     chunks: usize,
+    frozen: Option<Tensor<1>>,
 }
 
 impl CausalWeighting {
@@ -186,6 +189,7 @@ impl CausalWeighting {
             averaging,
             epsilon,
             chunks,
+            frozen: None,
         })
     }
 
@@ -218,12 +222,26 @@ impl CausalWeighting {
     }
 
     /// The loss with the residual replaced by its causally weighted mean (1/M) Σ wᵢ Lᵢ; logs the
-    /// smallest causal weight as `causal_min_weight`.
+    /// smallest causal weight as `causal_min_weight`. Under [`Phase::Adam`] the weights follow
+    /// the model at every call; under [`Phase::Lbfgs`] they stay at their values at the first
+    /// L-BFGS call until [`CausalWeighting::unfreeze`] or the next Adam call.
     ///
     /// # Errors
     /// As [`Problem::terms`].
-    pub fn loss<N: JetNetwork>(&self, problem: &Problem, model: &Pinn<N>) -> Result<Loss> {
-        let (losses, weights) = self.chunk_losses(problem, model)?;
+    pub fn loss<N: JetNetwork>(
+        &mut self,
+        problem: &Problem,
+        model: &Pinn<N>,
+        phase: Phase,
+    ) -> Result<Loss> {
+        let (losses, fresh) = self.chunk_losses(problem, model)?;
+        let weights = match phase {
+            Phase::Adam => {
+                self.frozen = None;
+                fresh
+            }
+            Phase::Lbfgs => self.frozen.get_or_insert(fresh).clone(),
+        };
         let min_weight = weights.clone().min();
         let residual = (losses * weights).mean();
         let mut terms = vec![Term {
@@ -233,5 +251,11 @@ impl CausalWeighting {
         }];
         terms.extend(problem.condition_terms(model)?);
         Ok(combine(terms, None)?.with_term("causal_min_weight", min_weight))
+    }
+
+    /// Forgets the weights frozen for an L-BFGS phase, so that the next one freezes the current
+    /// weights (for alternating L-BFGS rounds that march forward in time).
+    pub fn unfreeze(&mut self) {
+        self.frozen = None;
     }
 }

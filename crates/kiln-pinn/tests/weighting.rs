@@ -72,7 +72,7 @@ fn causal_weights_follow_the_cumulative_chunk_losses() {
         .with_collocation(pts.clone())
         .unwrap();
     let model = Pinn::new(MlpConfig::new(vec![2, 8, 1]).init(&device).unwrap());
-    let causal = CausalWeighting::new(&problem, 1, chunks, eps).unwrap();
+    let mut causal = CausalWeighting::new(&problem, 1, chunks, eps).unwrap();
     let w = causal.weights(&problem, &model).unwrap();
     // Host-side oracle: the t range [0.0125, 0.9875] split in four equal slices.
     let t: Vec<f64> = pts.column(1);
@@ -94,8 +94,58 @@ fn causal_weights_follow_the_cumulative_chunk_losses() {
         acc += s / *n as f64;
     }
     assert_eq!(w[0], 1.0);
-    let loss = causal.loss(&problem, &model).unwrap();
+    let loss = causal.loss(&problem, &model, Phase::Adam).unwrap();
     assert!(loss.terms.iter().any(|(n, _)| n == "causal_min_weight"));
     assert!(CausalWeighting::new(&problem, 2, 4, 1.0).is_err());
     assert!(CausalWeighting::new(&problem, 1, 1000, 1.0).is_err()); // empty chunks
+}
+
+/// Under L-BFGS the causal weights stay at their values at the phase's first evaluation, even
+/// when the model changes; an Adam call or `unfreeze` lets them follow the model again.
+#[test]
+fn causal_weights_are_frozen_under_lbfgs() {
+    let device = common::device();
+    let mut data = Vec::new();
+    for i in 0..20 {
+        for j in 0..3 {
+            data.extend([j as f64 / 2.0, (i as f64 + 0.5) / 20.0]);
+        }
+    }
+    let problem = Problem::new(2, 1, &device)
+        .with_residual(SecondOrder::None, |f| Ok(f.u.value()))
+        .with_collocation(Points::new(2, data).unwrap())
+        .unwrap();
+    let mut causal = CausalWeighting::new(&problem, 1, 4, 5.0).unwrap();
+    let model = |bias: f64| {
+        let mut net = MlpConfig::new(vec![2, 1]).init(&device).unwrap();
+        net.layers[0].weight = burn::module::Param::from_tensor(
+            kiln_core::tensor::from_f64(&[0.0, 1.0], [2, 1], &device).unwrap(),
+        );
+        net.layers[0].bias = Some(burn::module::Param::from_tensor(
+            kiln_core::tensor::from_f64(&[bias], [1, 1], &device)
+                .unwrap()
+                .reshape([1]),
+        ));
+        Pinn::new(net)
+    };
+    let min_weight = |loss: kiln_core::train::Loss| {
+        let w = loss
+            .terms
+            .iter()
+            .find(|(n, _)| n == "causal_min_weight")
+            .unwrap();
+        kiln_core::tensor::scalar(w.1.clone())
+    };
+    // u = t + b: larger b, larger early chunk losses, smaller later weights.
+    let (a, b) = (model(0.0), model(1.0));
+    let fresh_a = min_weight(causal.loss(&problem, &a, Phase::Adam).unwrap());
+    let fresh_b = min_weight(causal.loss(&problem, &b, Phase::Adam).unwrap());
+    assert!(fresh_b < 0.5 * fresh_a, "{fresh_a} vs {fresh_b}");
+    let first = min_weight(causal.loss(&problem, &a, Phase::Lbfgs).unwrap());
+    let frozen = min_weight(causal.loss(&problem, &b, Phase::Lbfgs).unwrap());
+    assert_eq!(first, fresh_a);
+    assert_eq!(frozen, fresh_a);
+    causal.unfreeze();
+    let refreshed = min_weight(causal.loss(&problem, &b, Phase::Lbfgs).unwrap());
+    assert_eq!(refreshed, fresh_b);
 }
