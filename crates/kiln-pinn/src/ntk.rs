@@ -19,13 +19,13 @@
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use kiln_core::rng::Rng;
 use kiln_core::train::{Loss, global_grad_norm};
 
 use crate::network::{JetNetwork, Pinn};
-use crate::problem::combine;
 use crate::train::Phase;
+use crate::weighting::{balance, weighted_loss};
 use crate::{Error, Problem, Result};
 
 /// How the per-point NTK traces are estimated; see the [module docs](self).
@@ -134,19 +134,7 @@ impl NtkWeighting {
     /// As [`NtkWeighting::traces`].
     pub fn update<N: JetNetwork>(&mut self, problem: &Problem, model: &Pinn<N>) -> Result<()> {
         let traces = self.traces(problem, model)?;
-        let total: f64 = traces.iter().sum();
-        let fresh: Vec<f64> = traces
-            .iter()
-            .map(|t| if *t > 0.0 { total / t } else { 1.0 })
-            .collect();
-        self.weights = Some(match self.weights.take() {
-            Some(old) if old.len() == fresh.len() => old
-                .iter()
-                .zip(&fresh)
-                .map(|(o, f)| self.alpha * o + (1.0 - self.alpha) * f)
-                .collect(),
-            _ => fresh,
-        });
+        self.weights = Some(balance(self.weights.take(), &traces, self.alpha));
         self.traces = Some(traces);
         Ok(())
     }
@@ -170,16 +158,7 @@ impl NtkWeighting {
             }
             self.calls += 1;
         }
-        let terms = problem.terms(model)?;
-        let names: Vec<String> = terms.iter().map(|t| t.name.clone()).collect();
-        let mut loss = combine(terms, self.weights.as_deref())?;
-        if let Some(w) = &self.weights {
-            for (name, w) in names.iter().zip(w) {
-                let t = Tensor::<1>::from_data(TensorData::from([*w as f32]), problem.device());
-                loss = loss.with_term(format!("ntk_weight_{name}"), t);
-            }
-        }
-        Ok(loss)
+        weighted_loss(problem, model, self.weights.as_deref(), "ntk_weight_")
     }
 
     /// (1/m) Σ over a subsample of m points (and every equation) of ‖∇θ rₚ‖².

@@ -71,19 +71,7 @@ impl GradNormBalancer {
     /// As [`GradNormBalancer::gradient_norms`].
     pub fn update<N: JetNetwork>(&mut self, problem: &Problem, model: &Pinn<N>) -> Result<()> {
         let norms = Self::gradient_norms(problem, model)?;
-        let total: f64 = norms.iter().sum();
-        let fresh: Vec<f64> = norms
-            .iter()
-            .map(|g| if *g > 0.0 { total / g } else { 1.0 })
-            .collect();
-        self.weights = Some(match self.weights.take() {
-            Some(old) if old.len() == fresh.len() => old
-                .iter()
-                .zip(&fresh)
-                .map(|(o, f)| self.alpha * o + (1.0 - self.alpha) * f)
-                .collect(),
-            _ => fresh,
-        });
+        self.weights = Some(balance(self.weights.take(), &norms, self.alpha));
         Ok(())
     }
 
@@ -104,18 +92,44 @@ impl GradNormBalancer {
             }
             self.calls += 1;
         }
-        let terms = problem.terms(model)?;
-        let names: Vec<String> = terms.iter().map(|t| t.name.clone()).collect();
-        let mut loss = combine(terms, self.weights.as_deref())?;
-        if let Some(w) = &self.weights {
-            let device = problem.device();
-            for (name, w) in names.iter().zip(w) {
-                let t = Tensor::<1>::from_data(TensorData::from([*w as f32]), device);
-                loss = loss.with_term(format!("weight_{name}"), t);
-            }
-        }
-        Ok(loss)
+        weighted_loss(problem, model, self.weights.as_deref(), "weight_")
     }
+}
+
+/// Weights Σⱼ sⱼ / sᵢ that equalise the terms' scales sᵢ (1 for a zero scale), blended into the
+/// previous weights as `alpha` · old + (1 - `alpha`) · new.
+pub(crate) fn balance(previous: Option<Vec<f64>>, scales: &[f64], alpha: f64) -> Vec<f64> {
+    let total: f64 = scales.iter().sum();
+    let fresh: Vec<f64> = scales
+        .iter()
+        .map(|s| if *s > 0.0 { total / s } else { 1.0 })
+        .collect();
+    match previous {
+        Some(old) if old.len() == fresh.len() => old
+            .iter()
+            .zip(&fresh)
+            .map(|(o, f)| alpha * o + (1.0 - alpha) * f)
+            .collect(),
+        _ => fresh,
+    }
+}
+
+/// The problem's terms combined with `weights` (or their own), each weight logged as
+/// `<prefix><term name>`.
+pub(crate) fn weighted_loss<N: JetNetwork>(
+    problem: &Problem,
+    model: &Pinn<N>,
+    weights: Option<&[f64]>,
+    prefix: &str,
+) -> Result<Loss> {
+    let terms = problem.terms(model)?;
+    let names: Vec<String> = terms.iter().map(|t| t.name.clone()).collect();
+    let mut loss = combine(terms, weights)?;
+    for (name, w) in names.iter().zip(weights.unwrap_or_default()) {
+        let t = Tensor::<1>::from_data(TensorData::from([*w as f32]), problem.device());
+        loss = loss.with_term(format!("{prefix}{name}"), t);
+    }
+    Ok(loss)
 }
 
 /// Causal weighting of the residual over `chunks` time slices: chunk i's mean squared residual
