@@ -5,9 +5,7 @@ mod common;
 
 use std::f64::consts::PI;
 
-use burn::module::Module;
 use kiln_core::jet::FourierFeaturesConfig;
-use kiln_core::metrics::relative_l2_values;
 use kiln_core::train::ProgressMode;
 use kiln_core::{Jet, SecondOrder};
 use kiln_pinn::{
@@ -163,18 +161,7 @@ fn solves_poisson<N: JetNetwork>(net: N, device: &burn::tensor::Device) -> f64 {
         .with_lbfgs_max_iter(300)
         .with_progress(ProgressMode::Off);
     let out = train(&problem, Pinn::new(net), device, &config).unwrap();
-    let grid: Vec<f64> = (0..=100).map(|i| i as f64 / 100.0).collect();
-    let plain = device.clone().without_autodiff();
-    let pred = problem
-        .predict(
-            &out.model.valid(),
-            &Points::new(1, grid.clone()).unwrap(),
-            0,
-            &plain,
-        )
-        .unwrap();
-    let exact: Vec<f64> = grid.iter().map(|x| (PI * x).sin()).collect();
-    relative_l2_values(&pred, &exact).unwrap()
+    common::error_on_unit_interval(&problem, &out.model, 100, |x| (PI * x).sin())
 }
 
 #[test]

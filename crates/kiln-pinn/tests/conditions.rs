@@ -5,8 +5,6 @@ mod common;
 
 use std::f64::consts::PI;
 
-use burn::module::Module;
-use kiln_core::metrics::relative_l2_values;
 use kiln_core::train::ProgressMode;
 use kiln_core::{Jet, MlpConfig, SecondOrder};
 use kiln_pinn::geometry::BoundarySample;
@@ -128,13 +126,7 @@ fn solve(
         .with_lbfgs_max_iter(400)
         .with_progress(ProgressMode::Off);
     let out = train(&problem, Pinn::new(net), &device, &config).unwrap();
-    let plain = device.clone().without_autodiff();
-    let grid: Vec<f64> = (0..=100).map(|i| i as f64 / 100.0).collect();
-    let pred = problem
-        .predict(&out.model.valid(), &pts(&grid), 0, &plain)
-        .unwrap();
-    let truth: Vec<f64> = grid.iter().map(|&x| exact(x)).collect();
-    relative_l2_values(&pred, &truth).unwrap()
+    common::error_on_unit_interval(&problem, &out.model, 100, exact)
 }
 
 fn minus_pi2_sin(x: f64) -> f64 {

@@ -215,8 +215,6 @@ fn ntk_weighted_training_solves_poisson() {
     // (Rademacher probes) and frozen under L-BFGS.
     use std::f64::consts::PI;
 
-    use burn::module::Module;
-    use kiln_core::metrics::relative_l2_values;
     use kiln_core::train::ProgressMode;
     use kiln_pinn::{PinnTrainConfig, train_with};
 
@@ -248,18 +246,7 @@ fn ntk_weighted_training_solves_poisson() {
     // The residual's kernel (built from u_xx) is larger than the boundary's, so the boundary is
     // weighted up.
     assert!(w[1] > w[0], "weights {w:?} from traces {traces:?}");
-    let grid: Vec<f64> = (0..=100).map(|i| i as f64 / 100.0).collect();
-    let plain = device.clone().without_autodiff();
-    let pred = problem
-        .predict(
-            &out.model.valid(),
-            &Points::new(1, grid.clone()).unwrap(),
-            0,
-            &plain,
-        )
-        .unwrap();
-    let exact: Vec<f64> = grid.iter().map(|x| (PI * x).sin()).collect();
-    let err = relative_l2_values(&pred, &exact).unwrap();
+    let err = common::error_on_unit_interval(&problem, &out.model, 100, |x| (PI * x).sin());
     eprintln!("NTK-weighted Poisson: relative L2 {err:.3e}, weights {w:?}, traces {traces:?}");
     assert!(err < 1e-2, "relative L2 {err}");
 }

@@ -5,9 +5,7 @@ mod common;
 
 use std::f64::consts::PI;
 
-use burn::module::Module;
 use burn::tensor::Device;
-use kiln_core::metrics::relative_l2_values;
 use kiln_core::tensor::to_f64_vec;
 use kiln_core::train::ProgressMode;
 use kiln_core::{Jet, SecondOrder};
@@ -228,18 +226,7 @@ fn pig_solves_high_frequency_poisson() {
         moved > 1e-3,
         "training should move the means (moved {moved:.2e})"
     );
-    let grid: Vec<f64> = (0..=200).map(|i| i as f64 / 200.0).collect();
-    let plain = device.clone().without_autodiff();
-    let pred = problem
-        .predict(
-            &out.model.valid(),
-            &Points::new(1, grid.clone()).unwrap(),
-            0,
-            &plain,
-        )
-        .unwrap();
-    let exact: Vec<f64> = grid.iter().map(|x| (k * x).sin()).collect();
-    let err = relative_l2_values(&pred, &exact).unwrap();
+    let err = common::error_on_unit_interval(&problem, &out.model, 200, |x| (k * x).sin());
     eprintln!(
         "PIG sin(4πx): relative L2 {err:.3e}, Adam {:.2} s, L-BFGS {:.2} s ({} evaluations), means moved up to {moved:.3}",
         out.adam_seconds, out.lbfgs_seconds, out.lbfgs_evaluations

@@ -5,7 +5,6 @@ mod common;
 use std::f64::consts::PI;
 
 use burn::module::Module;
-use kiln_core::metrics::relative_l2_values;
 use kiln_core::rng::Rng;
 use kiln_core::train::ProgressMode;
 use kiln_core::{Jet, MlpConfig, SecondOrder};
@@ -30,13 +29,8 @@ fn poisson(device: &burn::tensor::Device) -> Problem {
         .unwrap()
 }
 
-fn error(problem: &Problem, model: &Pinn<kiln_core::Mlp>, device: &burn::tensor::Device) -> f64 {
-    let plain = device.clone().without_autodiff();
-    let xs: Vec<f64> = (0..=200).map(|i| i as f64 / 200.0).collect();
-    let pts = Points::new(1, xs.clone()).unwrap();
-    let pred = problem.predict(&model.valid(), &pts, 0, &plain).unwrap();
-    let exact: Vec<f64> = xs.iter().map(|x| (PI * x).sin()).collect();
-    relative_l2_values(&pred, &exact).unwrap()
+fn error(problem: &Problem, model: &Pinn<kiln_core::Mlp>, _device: &burn::tensor::Device) -> f64 {
+    common::error_on_unit_interval(problem, model, 200, |x| (PI * x).sin())
 }
 
 fn config() -> PinnTrainConfig {

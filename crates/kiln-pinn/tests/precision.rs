@@ -9,10 +9,8 @@ mod common;
 
 use std::f64::consts::PI;
 
-use burn::module::Module;
 use burn::tensor::{DType, Device};
 use kiln_core::device::{configure_precision, precision_of};
-use kiln_core::metrics::relative_l2_values;
 use kiln_core::train::ProgressMode;
 use kiln_core::{BackendKind, MlpConfig, Precision, SecondOrder};
 use kiln_pinn::{Condition, Pinn, PinnTrainConfig, Points, Problem, train};
@@ -58,18 +56,7 @@ fn poisson_error(device: &Device, dtype: DType) -> f64 {
     for layer in &out.model.net.layers {
         assert_eq!(layer.weight.val().dtype(), dtype, "trained weights");
     }
-    let plain = device.clone().without_autodiff();
-    let grid: Vec<f64> = (0..=100).map(|i| i as f64 / 100.0).collect();
-    let pred = problem
-        .predict(
-            &out.model.valid(),
-            &Points::new(1, grid.clone()).unwrap(),
-            0,
-            &plain,
-        )
-        .unwrap();
-    let exact: Vec<f64> = grid.iter().map(|x| (PI * x).sin()).collect();
-    let err = relative_l2_values(&pred, &exact).unwrap();
+    let err = common::error_on_unit_interval(&problem, &out.model, 100, |x| (PI * x).sin());
     eprintln!(
         "{dtype:?}: relative L2 {err:.3e}, final loss {:.3e}, {} L-BFGS evaluations",
         out.final_loss(),
