@@ -1,9 +1,11 @@
 //! Demo: eigenstates of 1-D Schrödinger operators with a PINN eigen-solver.
 //!
 //! -½ψ'' + V(x)ψ = Eψ with a trainable E, ψ = (1 - (x/L)²)·N(x) (hard zero boundary values), a
-//! normalisation loss and orthogonality to the states found before. Two potentials: the harmonic
-//! oscillator V = ½x² (exact E_n = n + ½) and a finite well with smooth walls
-//! (V = 4(1 - e^(-x⁸))), both compared with a finite-difference eigen-solve on 4000 points.
+//! normalisation loss and orthogonality to the states found before. Three potentials: the
+//! harmonic oscillator V = ½x² (exact E_n = n + ½), a finite well with smooth walls
+//! (V = 4(1 - e^(-x⁸))) and a barrier splitting the oscillator into a double well
+//! (V = ½x² + 3e^(-2x²), tunnelling-split pairs), all compared with a finite-difference
+//! eigen-solve on 4000 points.
 //!
 //! Run with `cargo xtask demo pinn-quantum-wells` (or `cargo run --release -p kiln-pinn --example
 //! demo_pinn_quantum_wells`); `KILN_BACKEND` picks the backend.
@@ -98,12 +100,18 @@ fn finite_well(x: f64) -> f64 {
     4.0 * (1.0 - (-x.powi(8)).exp())
 }
 
+/// A harmonic trap split by a central Gaussian barrier, V = ½x² + 3e^(-2x²): a double well whose
+/// lowest states come in tunnelling-split pairs.
+fn barrier(x: f64) -> f64 {
+    0.5 * x * x + 3.0 * (-2.0 * x * x).exp()
+}
+
 fn main() -> kiln_pinn::Result<()> {
     let backend = BackendKind::from_env()?;
     let device = kiln_core::autodiff_device(backend)?;
     let mut report = DemoReport::new(
         "pinn-quantum-wells",
-        "Eigenstates of the harmonic oscillator and a finite well with a PINN eigen-solver",
+        "Eigenstates of the harmonic oscillator, a finite well and a barrier with a PINN eigen-solver",
         backend.name(),
     )?;
     let xs: Vec<f64> = (0..=400).map(|i| -L + 2.0 * L * i as f64 / 400.0).collect();
@@ -116,6 +124,7 @@ fn main() -> kiln_pinn::Result<()> {
             finite_well as fn(f64) -> f64,
             [0.4, 2.5, 4.0],
         ),
+        ("barrier", barrier as fn(f64) -> f64, [1.0, 1.5, 2.5]),
     ] {
         let reference = finite_difference_eigenvalues(potential, 0.5, (-L, L), 4000, 8)?;
         let found = states(&device, potential, guesses, &grid)?;
