@@ -9,8 +9,8 @@ use kiln_core::jet::FourierFeaturesConfig;
 use kiln_core::train::ProgressMode;
 use kiln_core::{Jet, SecondOrder};
 use kiln_pinn::{
-    Condition, JetNetwork, ModifiedMlpConfig, MultiScaleFourierMlpConfig, Pinn, PinnTrainConfig,
-    Points, Problem, RwfMlpConfig, train,
+    JetNetwork, ModifiedMlpConfig, MultiScaleFourierMlpConfig, Pinn, PinnTrainConfig, Points,
+    RwfMlpConfig, train,
 };
 
 /// Checks a two-output network's jet at one point against central differences of `forward`.
@@ -145,18 +145,7 @@ fn rwf_mlp_jet_matches_finite_differences() {
 }
 
 fn solves_poisson<N: JetNetwork>(net: N, device: &burn::tensor::Device) -> f64 {
-    let xs: Vec<f64> = (0..64).map(|i| (i as f64 + 0.5) / 64.0).collect();
-    let problem = Problem::new(1, 1, device)
-        .with_residual(SecondOrder::Diagonal, |f| {
-            let source = f.x.clone().mul_scalar(PI).sin().mul_scalar(PI * PI);
-            Ok(f.u.d2(0, 0).unwrap() + source)
-        })
-        .with_collocation(Points::new(1, xs).unwrap())
-        .unwrap()
-        .with_condition(
-            Condition::dirichlet("ends", Points::new(1, vec![0.0, 1.0]).unwrap(), |_| 0.0).unwrap(),
-        )
-        .unwrap();
+    let problem = common::sine_poisson(device);
     let config = PinnTrainConfig::new(500, 5e-3)
         .with_lbfgs_max_iter(300)
         .with_progress(ProgressMode::Off);

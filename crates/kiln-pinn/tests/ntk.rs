@@ -7,7 +7,6 @@ mod common;
 use burn::tensor::Device;
 use kiln_core::jet::FourierFeaturesConfig;
 use kiln_core::{Mlp, MlpConfig, SecondOrder};
-use kiln_pinn::geometry::BoundarySample;
 use kiln_pinn::ntk::{NtkEstimator, NtkWeighting};
 use kiln_pinn::{Condition, Phase, Pinn, Points, Problem};
 
@@ -169,25 +168,7 @@ fn ntk_weights_balance_a_scaled_copy_and_freeze_under_lbfgs() {
     let device = common::device();
     device.seed(3);
     let c = 3.0;
-    let pts = Points::new(1, vec![0.1, 0.4, 0.8]).unwrap();
-    let g = |x: &[f64]| 1.0 + x[0];
-    let problem = Problem::new(1, 1, &device)
-        .with_condition(Condition::dirichlet("a", pts.clone(), g).unwrap())
-        .unwrap()
-        .with_condition(
-            Condition::robin(
-                "b",
-                BoundarySample {
-                    points: pts.clone(),
-                    normals: Points::new(1, vec![1.0; 3]).unwrap(),
-                },
-                c,
-                0.0,
-                move |x| c * g(x),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+    let problem = common::scaled_copy_problem(&device, c);
     let model = Pinn::new(MlpConfig::new(vec![1, 8, 1]).init(&device).unwrap());
     let mut ntk = NtkWeighting::new(10, 0.0, NtkEstimator::Exact { max_points: 8 }, 0).unwrap();
     let loss = ntk.loss(&problem, &model, Phase::Adam).unwrap();
@@ -220,18 +201,7 @@ fn ntk_weighted_training_solves_poisson() {
 
     let device = common::device();
     device.seed(8);
-    let xs: Vec<f64> = (0..64).map(|i| (i as f64 + 0.5) / 64.0).collect();
-    let problem = Problem::new(1, 1, &device)
-        .with_residual(SecondOrder::Diagonal, |f| {
-            let source = f.x.clone().mul_scalar(PI).sin().mul_scalar(PI * PI);
-            Ok(f.u.d2(0, 0).unwrap() + source)
-        })
-        .with_collocation(Points::new(1, xs).unwrap())
-        .unwrap()
-        .with_condition(
-            Condition::dirichlet("ends", Points::new(1, vec![0.0, 1.0]).unwrap(), |_| 0.0).unwrap(),
-        )
-        .unwrap();
+    let problem = common::sine_poisson(&device);
     let model = Pinn::new(MlpConfig::new(vec![1, 20, 20, 1]).init(&device).unwrap());
     let mut ntk = NtkWeighting::new(100, 0.5, NtkEstimator::Rademacher { probes: 4 }, 7).unwrap();
     let config = PinnTrainConfig::new(500, 5e-3)

@@ -12,8 +12,8 @@ use std::f64::consts::PI;
 use burn::tensor::{DType, Device};
 use kiln_core::device::{configure_precision, precision_of};
 use kiln_core::train::ProgressMode;
-use kiln_core::{BackendKind, MlpConfig, Precision, SecondOrder};
-use kiln_pinn::{Condition, Pinn, PinnTrainConfig, Points, Problem, train};
+use kiln_core::{BackendKind, MlpConfig, Precision};
+use kiln_pinn::{Pinn, PinnTrainConfig, train};
 
 /// The `KILN_BACKEND` device in `precision` (autodiff).
 fn device(precision: Precision) -> Device {
@@ -27,18 +27,7 @@ fn device(precision: Precision) -> Device {
 /// sin(πx), checking that every tensor on the way has the device's float type.
 fn poisson_error(device: &Device, dtype: DType) -> f64 {
     device.seed(8);
-    let xs: Vec<f64> = (0..64).map(|i| (i as f64 + 0.5) / 64.0).collect();
-    let problem = Problem::new(1, 1, device)
-        .with_residual(SecondOrder::Diagonal, |f| {
-            let source = f.x.clone().mul_scalar(PI).sin().mul_scalar(PI * PI);
-            Ok(f.u.d2(0, 0).unwrap() + source)
-        })
-        .with_collocation(Points::new(1, xs).unwrap())
-        .unwrap()
-        .with_condition(
-            Condition::dirichlet("ends", Points::new(1, vec![0.0, 1.0]).unwrap(), |_| 0.0).unwrap(),
-        )
-        .unwrap();
+    let problem = common::sine_poisson(device);
     let model = Pinn::new(MlpConfig::new(vec![1, 20, 20, 1]).init(device).unwrap());
     let loss = problem.loss(&model).unwrap();
     assert_eq!(loss.total.dtype(), dtype, "loss");

@@ -4,9 +4,8 @@ mod common;
 
 use kiln_core::MlpConfig;
 use kiln_core::SecondOrder;
-use kiln_pinn::geometry::BoundarySample;
 use kiln_pinn::weighting::{CausalWeighting, GradNormBalancer};
-use kiln_pinn::{Condition, Phase, Pinn, Points, Problem};
+use kiln_pinn::{Phase, Pinn, Points, Problem};
 
 #[test]
 fn grad_norm_balancing_equalises_a_scaled_copy() {
@@ -15,25 +14,7 @@ fn grad_norm_balancing_equalises_a_scaled_copy() {
     let device = common::device();
     device.seed(3);
     let c = 3.0;
-    let pts = Points::new(1, vec![0.1, 0.4, 0.8]).unwrap();
-    let g = |x: &[f64]| 1.0 + x[0];
-    let problem = Problem::new(1, 1, &device)
-        .with_condition(Condition::dirichlet("a", pts.clone(), g).unwrap())
-        .unwrap()
-        .with_condition(
-            Condition::robin(
-                "b",
-                BoundarySample {
-                    points: pts.clone(),
-                    normals: Points::new(1, vec![1.0; 3]).unwrap(),
-                },
-                c,
-                0.0,
-                move |x| c * g(x),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+    let problem = common::scaled_copy_problem(&device, c);
     let model = Pinn::new(MlpConfig::new(vec![1, 8, 1]).init(&device).unwrap());
     let mut balancer = GradNormBalancer::new(10, 0.0).unwrap();
     let loss = balancer.loss(&problem, &model, Phase::Adam).unwrap();
