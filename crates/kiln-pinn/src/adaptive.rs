@@ -11,7 +11,7 @@ use kiln_core::train::Loss;
 
 use crate::network::{JetNetwork, Pinn};
 use crate::problem::combine;
-use crate::train::Phase;
+use crate::train::{Cadence, Phase};
 use crate::{Error, Geometry, Points, Problem, Result, Sampler};
 
 /// |residual| at each point (the Euclidean norm over the equations).
@@ -72,9 +72,8 @@ pub struct PeriodicResampler {
     geometry: Arc<dyn Geometry>,
     n: usize,
     sampler: Sampler,
-    every: usize,
+    cadence: Cadence,
     rng: Rng,
-    calls: usize,
     current: Option<Tensor<2>>,
 }
 
@@ -101,9 +100,8 @@ impl PeriodicResampler {
             geometry,
             n,
             sampler,
-            every,
+            cadence: Cadence::new(every),
             rng: Rng::new(seed),
-            calls: 0,
             current: None,
         })
     }
@@ -124,15 +122,11 @@ impl PeriodicResampler {
         model: &Pinn<N>,
         phase: Phase,
     ) -> Result<Loss> {
-        let due = phase == Phase::Adam && self.calls.is_multiple_of(self.every);
-        if due || self.current.is_none() {
+        if self.cadence.tick(phase) || self.current.is_none() {
             let points = self
                 .geometry
                 .sample_interior(self.n, self.sampler, &mut self.rng)?;
             self.current = Some(points.to_tensor(problem.device())?);
-        }
-        if phase == Phase::Adam {
-            self.calls += 1;
         }
         combine(problem.terms_at(model, self.current.clone())?, None)
     }

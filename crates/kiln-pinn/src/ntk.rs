@@ -25,7 +25,7 @@ use kiln_core::train::{Loss, global_grad_norm};
 
 use crate::network::{JetNetwork, Pinn};
 use crate::train::Phase;
-use crate::weighting::{balance, weighted_loss};
+use crate::weighting::Balanced;
 use crate::{Error, Problem, Result};
 
 /// How the per-point NTK traces are estimated; see the [module docs](self).
@@ -49,11 +49,8 @@ pub enum NtkEstimator {
 #[derive(Debug, Clone)]
 pub struct NtkWeighting {
     estimator: NtkEstimator,
-    weights: Option<Vec<f64>>,
+    balanced: Balanced,
     traces: Option<Vec<f64>>,
-    alpha: f64,
-    every: usize,
-    calls: usize,
     rng: Rng,
 }
 
@@ -66,12 +63,7 @@ impl NtkWeighting {
     /// [`Error::InvalidConfig`] for `every == 0`, `alpha` outside [0, 1), or an estimator with
     /// zero points or probes.
     pub fn new(every: usize, alpha: f64, estimator: NtkEstimator, seed: u64) -> Result<Self> {
-        if every == 0 {
-            return Err(Error::config("every", every, "update at least every step"));
-        }
-        if !(0.0..1.0).contains(&alpha) {
-            return Err(Error::config("alpha", alpha, "must lie in [0, 1)"));
-        }
+        let balanced = Balanced::new(every, alpha)?;
         match estimator {
             NtkEstimator::Exact { max_points: 0 } => {
                 return Err(Error::config(
@@ -87,18 +79,15 @@ impl NtkWeighting {
         }
         Ok(NtkWeighting {
             estimator,
-            weights: None,
+            balanced,
             traces: None,
-            alpha,
-            every,
-            calls: 0,
             rng: Rng::new(seed),
         })
     }
 
     /// The current weights, one per term of [`Problem::terms`] (`None` before the first update).
     pub fn weights(&self) -> Option<&[f64]> {
-        self.weights.as_deref()
+        self.balanced.weights()
     }
 
     /// The per-point traces T(i) of the last update.
@@ -134,7 +123,7 @@ impl NtkWeighting {
     /// As [`NtkWeighting::traces`].
     pub fn update<N: JetNetwork>(&mut self, problem: &Problem, model: &Pinn<N>) -> Result<()> {
         let traces = self.traces(problem, model)?;
-        self.weights = Some(balance(self.weights.take(), &traces, self.alpha));
+        self.balanced.refresh(&traces);
         self.traces = Some(traces);
         Ok(())
     }
@@ -152,13 +141,10 @@ impl NtkWeighting {
         model: &Pinn<N>,
         phase: Phase,
     ) -> Result<Loss> {
-        if phase == Phase::Adam {
-            if self.calls.is_multiple_of(self.every) {
-                self.update(problem, model)?;
-            }
-            self.calls += 1;
+        if self.balanced.due(phase) {
+            self.update(problem, model)?;
         }
-        weighted_loss(problem, model, self.weights.as_deref(), "ntk_weight_")
+        self.balanced.loss(problem, model, "ntk_weight_")
     }
 
     /// (1/m) Σ over a subsample of m points (and every equation) of ‖∇θ rₚ‖².

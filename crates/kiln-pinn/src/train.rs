@@ -27,6 +27,34 @@ pub enum Phase {
     Lbfgs,
 }
 
+/// Counts Adam calls and says when something refreshed every `every` of them is due (at the
+/// first call, then every `every`); L-BFGS calls neither count nor refresh.
+#[derive(Debug, Clone)]
+pub(crate) struct Cadence {
+    every: usize,
+    calls: usize,
+}
+
+impl Cadence {
+    /// A cadence of `every` (at least 1) Adam calls.
+    pub(crate) fn new(every: usize) -> Self {
+        Cadence {
+            every: every.max(1),
+            calls: 0,
+        }
+    }
+
+    /// Records a call of `phase`; true when a refresh is due at it.
+    pub(crate) fn tick(&mut self, phase: Phase) -> bool {
+        if phase != Phase::Adam {
+            return false;
+        }
+        let due = self.calls.is_multiple_of(self.every);
+        self.calls += 1;
+        due
+    }
+}
+
 /// The two-phase schedule DeepXDE users run: Adam, then L-BFGS.
 #[derive(Config, Debug)]
 pub struct PinnTrainConfig {

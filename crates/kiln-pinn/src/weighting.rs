@@ -9,7 +9,7 @@ use kiln_core::train::{Loss, global_grad_norm};
 
 use crate::network::{JetNetwork, Pinn};
 use crate::problem::{Term, combine};
-use crate::train::Phase;
+use crate::train::{Cadence, Phase};
 use crate::{Error, Problem, Result};
 
 /// Gradient-norm balancing: every `every` Adam steps each term's weight is reset towards
@@ -17,10 +17,7 @@ use crate::{Error, Problem, Result};
 /// parameters equally hard. Weights stay frozen during L-BFGS.
 #[derive(Debug, Clone)]
 pub struct GradNormBalancer {
-    weights: Option<Vec<f64>>,
-    alpha: f64,
-    every: usize,
-    calls: usize,
+    balanced: Balanced,
 }
 
 impl GradNormBalancer {
@@ -30,24 +27,15 @@ impl GradNormBalancer {
     /// # Errors
     /// [`Error::InvalidConfig`] for `every == 0` or `alpha` outside [0, 1).
     pub fn new(every: usize, alpha: f64) -> Result<Self> {
-        if every == 0 {
-            return Err(Error::config("every", every, "update at least every step"));
-        }
-        if !(0.0..1.0).contains(&alpha) {
-            return Err(Error::config("alpha", alpha, "must lie in [0, 1)"));
-        }
         Ok(GradNormBalancer {
-            weights: None,
-            alpha,
-            every,
-            calls: 0,
+            balanced: Balanced::new(every, alpha)?,
         })
     }
 
     /// The current weights, one per term of [`Problem::terms`] (before the first update: the
     /// problem's own weights).
     pub fn weights(&self) -> Option<&[f64]> {
-        self.weights.as_deref()
+        self.balanced.weights()
     }
 
     /// Gradient norms ‖∇θ Lᵢ‖ of every term (one backward pass per term).
@@ -71,7 +59,7 @@ impl GradNormBalancer {
     /// As [`GradNormBalancer::gradient_norms`].
     pub fn update<N: JetNetwork>(&mut self, problem: &Problem, model: &Pinn<N>) -> Result<()> {
         let norms = Self::gradient_norms(problem, model)?;
-        self.weights = Some(balance(self.weights.take(), &norms, self.alpha));
+        self.balanced.refresh(&norms);
         Ok(())
     }
 
@@ -86,50 +74,83 @@ impl GradNormBalancer {
         model: &Pinn<N>,
         phase: Phase,
     ) -> Result<Loss> {
-        if phase == Phase::Adam {
-            if self.calls.is_multiple_of(self.every) {
-                self.update(problem, model)?;
-            }
-            self.calls += 1;
+        if self.balanced.due(phase) {
+            self.update(problem, model)?;
         }
-        weighted_loss(problem, model, self.weights.as_deref(), "weight_")
+        self.balanced.loss(problem, model, "weight_")
     }
 }
 
-/// Weights Σⱼ sⱼ / sᵢ that equalise the terms' scales sᵢ (1 for a zero scale), blended into the
-/// previous weights as `alpha` · old + (1 - `alpha`) · new.
-pub(crate) fn balance(previous: Option<Vec<f64>>, scales: &[f64], alpha: f64) -> Vec<f64> {
-    let total: f64 = scales.iter().sum();
-    let fresh: Vec<f64> = scales
-        .iter()
-        .map(|s| if *s > 0.0 { total / s } else { 1.0 })
-        .collect();
-    match previous {
-        Some(old) if old.len() == fresh.len() => old
+/// Term weights λᵢ = Σⱼ sⱼ / sᵢ that equalise per-term scales sᵢ (1 for a zero scale), blended
+/// into the previous weights as `alpha` · old + (1 - `alpha`) · new, refreshed every `every`
+/// Adam calls and frozen under L-BFGS: the state gradient-norm and NTK weighting share.
+#[derive(Debug, Clone)]
+pub(crate) struct Balanced {
+    weights: Option<Vec<f64>>,
+    alpha: f64,
+    cadence: Cadence,
+}
+
+impl Balanced {
+    /// # Errors
+    /// [`Error::InvalidConfig`] for `every == 0` or `alpha` outside [0, 1).
+    pub(crate) fn new(every: usize, alpha: f64) -> Result<Self> {
+        if every == 0 {
+            return Err(Error::config("every", every, "update at least every step"));
+        }
+        if !(0.0..1.0).contains(&alpha) {
+            return Err(Error::config("alpha", alpha, "must lie in [0, 1)"));
+        }
+        Ok(Balanced {
+            weights: None,
+            alpha,
+            cadence: Cadence::new(every),
+        })
+    }
+
+    pub(crate) fn weights(&self) -> Option<&[f64]> {
+        self.weights.as_deref()
+    }
+
+    /// Records a loss call of `phase`; true when the weights are due for a refresh.
+    pub(crate) fn due(&mut self, phase: Phase) -> bool {
+        self.cadence.tick(phase)
+    }
+
+    /// Blends the weights that equalise `scales` into the current ones.
+    pub(crate) fn refresh(&mut self, scales: &[f64]) {
+        let total: f64 = scales.iter().sum();
+        let fresh: Vec<f64> = scales
             .iter()
-            .zip(&fresh)
-            .map(|(o, f)| alpha * o + (1.0 - alpha) * f)
-            .collect(),
-        _ => fresh,
+            .map(|s| if *s > 0.0 { total / s } else { 1.0 })
+            .collect();
+        self.weights = Some(match self.weights.take() {
+            Some(old) if old.len() == fresh.len() => old
+                .iter()
+                .zip(&fresh)
+                .map(|(o, f)| self.alpha * o + (1.0 - self.alpha) * f)
+                .collect(),
+            _ => fresh,
+        });
     }
-}
 
-/// The problem's terms combined with `weights` (or their own), each weight logged as
-/// `<prefix><term name>`.
-pub(crate) fn weighted_loss<N: JetNetwork>(
-    problem: &Problem,
-    model: &Pinn<N>,
-    weights: Option<&[f64]>,
-    prefix: &str,
-) -> Result<Loss> {
-    let terms = problem.terms(model)?;
-    let names: Vec<String> = terms.iter().map(|t| t.name.clone()).collect();
-    let mut loss = combine(terms, weights)?;
-    for (name, w) in names.iter().zip(weights.unwrap_or_default()) {
-        let t = Tensor::<1>::from_data(TensorData::from([*w as f32]), problem.device());
-        loss = loss.with_term(format!("{prefix}{name}"), t);
+    /// The problem's terms combined with the weights (or their own before the first refresh),
+    /// each weight logged as `<prefix><term name>`.
+    pub(crate) fn loss<N: JetNetwork>(
+        &self,
+        problem: &Problem,
+        model: &Pinn<N>,
+        prefix: &str,
+    ) -> Result<Loss> {
+        let terms = problem.terms(model)?;
+        let names: Vec<String> = terms.iter().map(|t| t.name.clone()).collect();
+        let mut loss = combine(terms, self.weights())?;
+        for (name, w) in names.iter().zip(self.weights().unwrap_or_default()) {
+            let t = Tensor::<1>::from_data(TensorData::from([*w as f32]), problem.device());
+            loss = loss.with_term(format!("{prefix}{name}"), t);
+        }
+        Ok(loss)
     }
-    Ok(loss)
 }
 
 /// Causal weighting of the residual over `chunks` time slices: chunk i's mean squared residual
