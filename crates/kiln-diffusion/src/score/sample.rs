@@ -65,26 +65,8 @@ pub fn reverse_sde<S: ScoreModel + ?Sized>(
 ) -> Result<Tensor<2>> {
     check_span(steps, t_end)?;
     sde.validate()?;
-    let drift = |t: &Time, y: &Tensor<2>| {
-        let t = shared(t);
-        let (f, g) = sde.coefficients(t);
-        y.clone().mul_scalar(f) - score.score(y.clone(), t).mul_scalar(g * g)
-    };
-    let diffusion = DiagonalNoise::new(|t: &Time, y: &Tensor<2>| {
-        y.ones_like().mul_scalar(sde.coefficients(shared(t)).1)
-    });
-    let term = SdeTerm::ito(drift, diffusion).with_additive_noise();
     let dt = (1.0 - t_end) / steps as f64;
-    let brownian = VirtualBrownianTree::new((t_end, 1.0), x1.dims(), seed, dt / 2.0)?;
-    let solution = sde::solve(
-        &term,
-        &EulerMaruyama,
-        (1.0, t_end),
-        x1,
-        &brownian,
-        &SdeOptions::fixed(dt),
-    )?;
-    Ok(solution.last().clone())
+    reverse_euler_maruyama(score, sde, x1, (1.0, t_end), dt, dt / 2.0, seed)
 }
 
 /// The Langevin corrector of predictor-corrector sampling: `steps` MCMC steps
@@ -169,6 +151,21 @@ fn reverse_sde_interval<S: ScoreModel + ?Sized>(
     (t_hi, t_lo): (f64, f64),
     seed: u64,
 ) -> Result<Tensor<2>> {
+    let h = t_hi - t_lo;
+    reverse_euler_maruyama(score, sde, x, (t_hi, t_lo), h, h, seed)
+}
+
+/// Euler-Maruyama steps of `dt` of the reverse SDE `dx = (f x - g² ∇log p) dt + g dw̄` from
+/// `t_hi` down to `t_lo`, on a Brownian tree over the span resolved to `tolerance`.
+fn reverse_euler_maruyama<S: ScoreModel + ?Sized>(
+    score: &S,
+    sde: &ForwardSde,
+    x: Tensor<2>,
+    (t_hi, t_lo): (f64, f64),
+    dt: f64,
+    tolerance: f64,
+    seed: u64,
+) -> Result<Tensor<2>> {
     let drift = |t: &Time, y: &Tensor<2>| {
         let t = shared(t);
         let (f, g) = sde.coefficients(t);
@@ -178,15 +175,14 @@ fn reverse_sde_interval<S: ScoreModel + ?Sized>(
         y.ones_like().mul_scalar(sde.coefficients(shared(t)).1)
     });
     let term = SdeTerm::ito(drift, diffusion).with_additive_noise();
-    let h = t_hi - t_lo;
-    let brownian = VirtualBrownianTree::new((t_lo, t_hi), x.dims(), seed, h)?;
+    let brownian = VirtualBrownianTree::new((t_lo, t_hi), x.dims(), seed, tolerance)?;
     let solution = sde::solve(
         &term,
         &EulerMaruyama,
         (t_hi, t_lo),
         x,
         &brownian,
-        &SdeOptions::fixed(h),
+        &SdeOptions::fixed(dt),
     )?;
     Ok(solution.last().clone())
 }
