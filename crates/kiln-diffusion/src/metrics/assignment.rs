@@ -372,16 +372,21 @@ mod tests {
         best
     }
 
+    /// The cost of `assignment`'s answer, after checking that it is a permutation.
+    fn assigned_cost(cost: &[f64], n: usize) -> f64 {
+        let s = assignment(cost, n).unwrap();
+        let mut seen = s.clone();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..n).collect::<Vec<_>>(), "not a permutation");
+        s.iter().enumerate().map(|(i, &j)| cost[i * n + j]).sum()
+    }
+
     #[test]
     fn matches_brute_force_on_random_costs() {
         let mut rng = Rng::new(3);
         for n in 1..=7 {
             let cost: Vec<f64> = (0..n * n).map(|_| rng.uniform() * 10.0 - 3.0).collect();
-            let s = assignment(&cost, n).unwrap();
-            let mut seen = s.clone();
-            seen.sort_unstable();
-            assert_eq!(seen, (0..n).collect::<Vec<_>>());
-            let total: f64 = s.iter().enumerate().map(|(i, &j)| cost[i * n + j]).sum();
+            let total = assigned_cost(&cost, n);
             assert!((total - brute_force(&cost, n)).abs() < 1e-9, "n = {n}");
         }
     }
@@ -452,11 +457,7 @@ mod tests {
                         }
                     })
                     .collect();
-                let s = assignment(&cost, n).unwrap();
-                let mut seen = s.clone();
-                seen.sort_unstable();
-                assert_eq!(seen, (0..n).collect::<Vec<_>>(), "not a permutation");
-                let total: f64 = s.iter().enumerate().map(|(i, &j)| cost[i * n + j]).sum();
+                let total = assigned_cost(&cost, n);
                 let reference = hungarian(&cost, n);
                 assert!(
                     (total - reference).abs() < 1e-9 * reference.abs().max(1.0),
@@ -483,11 +484,7 @@ mod tests {
             }
             let a = Samples::new(xs, 2).unwrap();
             let cost = squared_distances(&a, &b);
-            let s = assignment(&cost, n).unwrap();
-            let mut seen = s.clone();
-            seen.sort_unstable();
-            assert_eq!(seen, (0..n).collect::<Vec<_>>(), "not a permutation");
-            let total: f64 = s.iter().enumerate().map(|(i, &j)| cost[i * n + j]).sum();
+            let total = assigned_cost(&cost, n);
             let reference = hungarian(&cost, n);
             assert!(
                 (total - reference).abs() < 1e-9 * reference.abs().max(1.0),
