@@ -384,6 +384,8 @@ impl Trainer {
         );
         let started = Instant::now();
         let mut converged = resumed_converged;
+        // L-BFGS's running iteration count (read back after each step; restored on resume).
+        let mut lbfgs_iterations = optim.lbfgs_iterations();
 
         for step in start..last {
             let info = StepInfo {
@@ -414,7 +416,6 @@ impl Trainer {
                     (first.step(info.lr, model, grads), loss, Some(norm), terms)
                 }
                 Optimizer::Lbfgs(lbfgs) => {
-                    let before = lbfgs_count(lbfgs);
                     let mut failure = None;
                     let mut evaluations = 0;
                     let (next, _) = lbfgs.step(info.lr, model, |m: M| match loss_fn(&m, &info) {
@@ -431,11 +432,13 @@ impl Trainer {
                     if let Some(e) = failure {
                         return Err(e);
                     }
+                    let before = lbfgs_iterations.unwrap_or(0);
+                    let after = optimizer::lbfgs_iterations(lbfgs).unwrap_or(before);
+                    lbfgs_iterations = Some(after);
                     if let OptimizerConfig::Lbfgs { max_iter, .. } = config.optimizer {
                         // burn also ends a step after max_iter * 5/4 evaluations (line-search
                         // trials included): that is the budget running out, not convergence.
-                        converged = lbfgs_count(lbfgs) - before < max_iter
-                            && evaluations < max_iter * 5 / 4;
+                        converged = after - before < max_iter && evaluations < max_iter * 5 / 4;
                     }
                     // Report the loss at the parameters L-BFGS accepted.
                     let out = loss_fn(&next, &info)?;
@@ -494,15 +497,10 @@ impl Trainer {
             losses,
             resumed_from: start,
             elapsed_s: started.elapsed().as_secs_f64(),
-            lbfgs_iterations: optim.lbfgs_iterations(),
+            lbfgs_iterations,
             converged,
         })
     }
-}
-
-/// L-BFGS's global iteration counter.
-fn lbfgs_count(lbfgs: &optimizer::Lbfgs) -> usize {
-    optimizer::lbfgs_iterations(lbfgs).unwrap_or(0)
 }
 
 fn check_finite(step: usize, loss: f64, last_finite: Option<f64>) -> crate::Result<()> {

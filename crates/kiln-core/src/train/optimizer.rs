@@ -273,12 +273,9 @@ impl OptimizerConfig {
     }
 }
 
-/// burn's L-BFGS.
-pub(crate) type Lbfgs = LBFGS;
-
 /// L-BFGS's global iteration counter. burn returns no iteration count from a step and keeps the
 /// record's scalars private, so the counter is read back from the serialised state (its small
-/// history vectors included; twice per trainer step). `None` when the state cannot be read.
+/// history vectors included; once per trainer step). `None` when the state cannot be read.
 pub(crate) fn lbfgs_iterations(optim: &LBFGS) -> Option<usize> {
     let bytes = optim.into_bytes().ok()?;
     let reader = burn_pack::Reader::from_bytes(bytes).ok()?;
