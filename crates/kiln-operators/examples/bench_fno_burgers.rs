@@ -10,34 +10,27 @@
 //! `cargo xtask bench fno-burgers` writes `target/kiln-bench/fno-burgers.json` with `s_per_epoch`,
 //! `cpu_s_per_epoch`, `rel_l2_256`, `rel_l2_1024` and `rel_l2_2048`.
 
+#[path = "common/burgers1d.rs"]
+mod burgers1d;
+
+use burgers1d::{subsample, tensor, train_fno1d};
+
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::tensor::{Device, Tensor, TensorData};
 use kiln_core::BackendKind;
 use kiln_core::report::cpu_seconds;
-use kiln_core::rng::Rng;
 use kiln_core::train::{OptimizerConfig, ProgressMode, Schedule, TrainerConfig};
 use kiln_operators::Result;
 use kiln_operators::data::BurgersConfig;
-use kiln_operators::fno::{Fno1d, Fno1dConfig};
-use kiln_operators::loss::{relative_l2, relative_l2_per_sample};
+use kiln_operators::fno::Fno1dConfig;
+use kiln_operators::loss::relative_l2_per_sample;
 
 const FINE: usize = 2048;
 const TRAIN: usize = 500;
 const TEST: usize = 100;
 const EPOCHS: usize = 15;
 const BATCH: usize = 20;
-
-fn subsample(values: &[f64], count: usize, every: usize) -> Vec<f64> {
-    (0..count)
-        .flat_map(|i| (0..FINE / every).map(move |j| values[i * FINE + j * every]))
-        .collect()
-}
-
-fn tensor(values: Vec<f64>, n: usize, s: usize, device: &Device) -> Tensor<3> {
-    Tensor::from_data(TensorData::new(values, [n, 1, s]), device)
-}
 
 fn main() -> Result<()> {
     let backend = BackendKind::from_env()?;
@@ -52,8 +45,8 @@ fn main() -> Result<()> {
     );
     let s = 1024;
     let (x_train, y_train) = (
-        subsample(&train.initial, TRAIN, 2),
-        subsample(&train.solution, TRAIN, 2),
+        subsample(&train.initial, FINE, TRAIN, 2),
+        subsample(&train.solution, FINE, TRAIN, 2),
     );
 
     let ad = device.clone().autodiff();
@@ -75,27 +68,14 @@ fn main() -> Result<()> {
         .with_log_every(batches)
         .with_progress(ProgressMode::Auto)
         .init()?;
-    let mut order: Vec<usize> = Vec::new();
     let cpu_start = cpu_seconds().unwrap_or(f64::NAN);
-    let out = trainer
-        .with_label("fno-burgers")
-        .fit(model, &ad, |m: &Fno1d, info| {
-            let b = info.step % batches;
-            if b == 0 {
-                order = (0..TRAIN).collect();
-                let mut rng = Rng::new(info.step as u64 + 1);
-                rng.shuffle(&mut order);
-            }
-            let idx = &order[b * BATCH..(b + 1) * BATCH];
-            let gather = |v: &[f64]| -> Vec<f64> {
-                idx.iter()
-                    .flat_map(|&i| v[i * s..(i + 1) * s].iter().copied())
-                    .collect()
-            };
-            let x = tensor(gather(&x_train), BATCH, s, &ad);
-            let y = tensor(gather(&y_train), BATCH, s, &ad);
-            Ok(relative_l2(m.forward(x), y)?.into())
-        })?;
+    let out = train_fno1d(
+        trainer.with_label("fno-burgers"),
+        model,
+        &ad,
+        (&x_train, &y_train),
+        (TRAIN, s, BATCH),
+    )?;
     let s_per_epoch = out.elapsed_s / EPOCHS as f64;
     let cpu_s_per_epoch = (cpu_seconds().unwrap_or(f64::NAN) - cpu_start) / EPOCHS as f64;
     let model = out.model.valid();
@@ -106,8 +86,10 @@ fn main() -> Result<()> {
         let n = FINE / every;
         let mut total = 0.0;
         for chunk in (0..TEST).step_by(25) {
-            let x = subsample(&test.initial, TEST, every)[chunk * n..(chunk + 25) * n].to_vec();
-            let y = subsample(&test.solution, TEST, every)[chunk * n..(chunk + 25) * n].to_vec();
+            let x =
+                subsample(&test.initial, FINE, TEST, every)[chunk * n..(chunk + 25) * n].to_vec();
+            let y =
+                subsample(&test.solution, FINE, TEST, every)[chunk * n..(chunk + 25) * n].to_vec();
             let pred = model.forward(tensor(x, 25, n, &device));
             total += relative_l2_per_sample(pred, tensor(y, 25, n, &device))?
                 .sum()

@@ -6,33 +6,26 @@
 //! 20 epochs. Plots: a test sample (initial condition, truth, prediction) at both resolutions and
 //! the training loss. Run with `cargo xtask demo fno-burgers`.
 
+#[path = "common/burgers1d.rs"]
+mod burgers1d;
+
+use burgers1d::{subsample, tensor, train_fno1d};
+
 use burn::module::Module;
-use burn::tensor::{Device, Tensor, TensorData};
 use kiln_core::BackendKind;
 use kiln_core::plot::{LinePlot, Series};
 use kiln_core::report::DemoReport;
-use kiln_core::rng::Rng;
 use kiln_core::train::{ProgressMode, Schedule, TrainerConfig};
 use kiln_operators::Result;
 use kiln_operators::data::BurgersConfig;
-use kiln_operators::fno::{Fno1d, Fno1dConfig};
-use kiln_operators::loss::{relative_l2, relative_l2_per_sample};
+use kiln_operators::fno::Fno1dConfig;
+use kiln_operators::loss::relative_l2_per_sample;
 
 const FINE: usize = 1024;
 const TRAIN: usize = 300;
 const TEST: usize = 50;
 const EPOCHS: usize = 20;
 const BATCH: usize = 20;
-
-fn subsample(values: &[f64], count: usize, every: usize) -> Vec<f64> {
-    (0..count)
-        .flat_map(|i| (0..FINE / every).map(move |j| values[i * FINE + j * every]))
-        .collect()
-}
-
-fn tensor(values: Vec<f64>, n: usize, s: usize, device: &Device) -> Tensor<3> {
-    Tensor::from_data(TensorData::new(values, [n, 1, s]), device)
-}
 
 fn main() -> Result<()> {
     let backend = BackendKind::from_env()?;
@@ -47,8 +40,8 @@ fn main() -> Result<()> {
     let test = generator.generate(TEST, 2)?;
     let s = 256;
     let (x_train, y_train) = (
-        subsample(&train.initial, TRAIN, 4),
-        subsample(&train.solution, TRAIN, 4),
+        subsample(&train.initial, FINE, TRAIN, 4),
+        subsample(&train.solution, FINE, TRAIN, 4),
     );
     let ad = device.clone().autodiff();
     kiln_core::device::seed(&ad, 0);
@@ -60,33 +53,20 @@ fn main() -> Result<()> {
         .with_log_every(batches)
         .with_progress(ProgressMode::Auto)
         .init()?;
-    let mut order: Vec<usize> = Vec::new();
-    let out = trainer
-        .with_label("fno-burgers")
-        .fit(model, &ad, |m: &Fno1d, info| {
-            let b = info.step % batches;
-            if b == 0 {
-                order = (0..TRAIN).collect();
-                let mut rng = Rng::new(info.step as u64 + 1);
-                rng.shuffle(&mut order);
-            }
-            let idx = &order[b * BATCH..(b + 1) * BATCH];
-            let gather = |v: &[f64]| -> Vec<f64> {
-                idx.iter()
-                    .flat_map(|&i| v[i * s..(i + 1) * s].iter().copied())
-                    .collect()
-            };
-            let x = tensor(gather(&x_train), BATCH, s, &ad);
-            let y = tensor(gather(&y_train), BATCH, s, &ad);
-            Ok(relative_l2(m.forward(x), y)?.into())
-        })?;
+    let out = train_fno1d(
+        trainer.with_label("fno-burgers"),
+        model,
+        &ad,
+        (&x_train, &y_train),
+        (TRAIN, s, BATCH),
+    )?;
     let model = out.model.valid();
     report.metric("s_per_epoch", out.elapsed_s / EPOCHS as f64);
     report.metric("parameters", model.num_params() as f64);
     for every in [4, 1] {
         let n = FINE / every;
-        let x = subsample(&test.initial, TEST, every);
-        let y = subsample(&test.solution, TEST, every);
+        let x = subsample(&test.initial, FINE, TEST, every);
+        let y = subsample(&test.solution, FINE, TEST, every);
         let pred = model.forward(tensor(x.clone(), TEST, n, &device));
         let err = relative_l2_per_sample(pred.clone(), tensor(y.clone(), TEST, n, &device))?
             .mean()
