@@ -31,7 +31,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use field_plots::{Grid, save_field, save_losses};
+use field_plots::{Grid, save_causal_weights, save_field, save_losses};
 use kiln_core::metrics::relative_l2_values;
 use kiln_core::plot::{LinePlot, Series};
 use kiln_core::report::DemoReport;
@@ -241,21 +241,7 @@ fn main() -> kiln_pinn::Result<()> {
         "causal_diagnostics.png",
         "smallest causal weight (1 = every chunk resolved) and the share of open chunks",
     );
-    LinePlot::new(
-        "causal weights per time chunk (final model)",
-        "chunk",
-        "weight",
-    )
-    .with(Series::line(
-        "w_i = exp(-ε Σ_{k<i} L_k)",
-        final_weights
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (i as f64, *w))
-            .collect(),
-    ))
-    .save(report.path("causal_weights.png"), (700, 420))?;
-    report.plot("causal_weights.png", "causal weights after training");
+    save_causal_weights(&mut report, &final_weights)?;
     report.metric("causal_min_weight_final", min_weight);
     report.metric("causal_min_weight_max_during_training", max_min_weight);
     report.metric("causal_open_chunk_fraction_final", reached);

@@ -8,18 +8,21 @@
 //! Run with `cargo xtask demo pinn-heat` (or `cargo run --release -p kiln-pinn --example
 //! demo_pinn_heat`); `KILN_BACKEND` picks the backend.
 
+#[path = "common/field_plots.rs"]
+mod field_plots;
+
 use std::f64::consts::PI;
 
+use field_plots::{Grid, save_causal_weights, save_field, save_losses};
 use kiln_core::burn::module::Module;
 use kiln_core::metrics::relative_l2_values;
-use kiln_core::plot::{Heatmap, LinePlot, Series};
 use kiln_core::report::DemoReport;
 use kiln_core::rng::Rng;
 use kiln_core::train::ProgressMode;
 use kiln_core::{BackendKind, MlpConfig, SecondOrder};
 use kiln_pinn::geometry::{Hyperbox, SpaceTime};
 use kiln_pinn::weighting::CausalWeighting;
-use kiln_pinn::{Condition, Geometry, Pinn, PinnTrainConfig, Points, Problem, Sampler, train_with};
+use kiln_pinn::{Condition, Geometry, Pinn, PinnTrainConfig, Problem, Sampler, train_with};
 
 const ALPHA: f64 = 0.1;
 const NX: usize = 101;
@@ -64,62 +67,28 @@ fn main() -> kiln_pinn::Result<()> {
     })?;
     let weights = causal.weights(&problem, &out.model)?;
 
-    let mut grid = Vec::with_capacity(2 * NX * NT);
-    let mut truth = Vec::with_capacity(NX * NT);
-    for j in 0..NT {
-        for i in 0..NX {
-            let (x, t) = (i as f64 / (NX - 1) as f64, j as f64 / (NT - 1) as f64);
-            grid.extend([x, t]);
-            truth.push(exact(x, t));
-        }
-    }
-    let grid = Points::new(2, grid)?;
+    let grid = Grid::new(NX, NT, 0.0..1.0, 0.0..1.0)?;
+    let truth = grid.map(exact);
     let plain = device.clone().without_autodiff();
-    let pred = problem.predict(&out.model.valid(), &grid, 0, &plain)?;
+    let pred = problem.predict(&out.model.valid(), &grid.points, 0, &plain)?;
     let err = relative_l2_values(&pred, &truth)?;
-    let abs_err: Vec<f64> = pred
-        .iter()
-        .zip(&truth)
-        .map(|(a, b)| (a - b).abs())
-        .collect();
-    for (file, title, values) in [
-        ("predicted.png", "PINN u(x, t)", pred.clone()),
-        ("exact.png", "Fourier series u(x, t)", truth.clone()),
-        ("error.png", "|PINN - exact|", abs_err),
-    ] {
-        Heatmap {
-            title: title.into(),
-            x_label: "x".into(),
-            y_label: "t".into(),
-            values,
-            nx: NX,
-            ny: NT,
-            x_range: 0.0..1.0,
-            y_range: 0.0..1.0,
-        }
-        .save(report.path(file), (700, 480))?;
-        report.plot(file, title);
-    }
-    LinePlot::new(
-        "causal weights per time chunk (final model)",
-        "chunk",
-        "weight",
-    )
-    .with(Series::line(
-        "w_i = exp(-ε Σ_{k<i} L_k)",
-        weights
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (i as f64, *w))
-            .collect(),
-    ))
-    .save(report.path("causal_weights.png"), (700, 420))?;
-    report.plot("causal_weights.png", "causal weights after training");
-    LinePlot::new("training loss (Adam, then L-BFGS)", "step", "loss")
-        .log_y()
-        .with(Series::loss_curve("loss", &out.losses))
-        .save(report.path("loss.png"), (800, 480))?;
-    report.plot("loss.png", "training loss");
+    save_field(
+        &mut report,
+        &grid,
+        ("x", "t"),
+        "",
+        "u(x, t)",
+        "Fourier series",
+        &pred,
+        &truth,
+    )?;
+    save_causal_weights(&mut report, &weights)?;
+    save_losses(
+        &mut report,
+        "loss.png",
+        "training loss (Adam, then L-BFGS)",
+        &[("loss", &out.losses)],
+    )?;
     let min_weight = weights.iter().copied().fold(f64::INFINITY, f64::min);
     report.metric("rel_l2", err);
     report.metric("causal_min_weight", min_weight);

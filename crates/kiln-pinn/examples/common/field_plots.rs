@@ -131,3 +131,26 @@ pub fn save_losses(
     report.plot(file, title);
     Ok(())
 }
+
+/// Writes `causal_weights.png`: the causal weight of each time chunk for the final model.
+///
+/// # Errors
+/// Plotting errors from kiln-core.
+pub fn save_causal_weights(report: &mut DemoReport, weights: &[f64]) -> kiln_core::Result<()> {
+    LinePlot::new(
+        "causal weights per time chunk (final model)",
+        "chunk",
+        "weight",
+    )
+    .with(Series::line(
+        "w_i = exp(-ε Σ_{k<i} L_k)",
+        weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (i as f64, *w))
+            .collect(),
+    ))
+    .save(report.path("causal_weights.png"), (700, 420))?;
+    report.plot("causal_weights.png", "causal weights after training");
+    Ok(())
+}
