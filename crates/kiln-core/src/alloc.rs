@@ -1,4 +1,6 @@
 //! Keeps glibc's malloc from handing a training step's memory back to the kernel between steps.
+//! Called when kiln creates a device ([`crate::device()`]) and when a trainer starts, so every
+//! kiln program on the CPU backends gets it.
 //!
 //! Every step allocates and frees the same large tensors (a PINN's jet stacks are ~1 MB each).
 //! With glibc's dynamic thresholds, the freed top of the heap is trimmed after each step and the

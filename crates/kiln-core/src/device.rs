@@ -117,9 +117,14 @@ impl Precision {
 
 /// The plain (non-autodiff) device of a backend.
 ///
+/// The first call also keeps glibc's malloc from returning freed tensor memory to the kernel
+/// after every step (see `alloc.rs`): without it, each step of a model with ~1 MB activations
+/// page-faults its buffers back in.
+///
 /// # Errors
 /// [`Error::BackendNotCompiled`] for wgpu in a build without the `wgpu` feature.
 pub fn device(kind: BackendKind) -> Result<Device> {
+    crate::alloc::retain_freed_memory();
     match kind {
         BackendKind::Flex => Ok(Device::flex()),
         #[allow(deprecated)] // burn-ndarray is deprecated upstream; kiln keeps supporting it.

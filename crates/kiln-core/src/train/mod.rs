@@ -6,7 +6,6 @@
 //! per-step metrics in `metrics.jsonl`, checkpoints that resume the same run, and a divergence
 //! guard that stops on a NaN or infinite loss.
 
-mod alloc;
 mod checkpoint;
 mod clip;
 mod log;
@@ -347,7 +346,7 @@ impl Trainer {
         M: Module + Clone,
         F: FnMut(&M, &StepInfo) -> crate::Result<Loss>,
     {
-        alloc::retain_freed_memory();
+        crate::alloc::retain_freed_memory();
         let config = &self.config;
         let mut optim = config.optimizer.init();
         let mut model = model;
