@@ -9,7 +9,9 @@
 //! - [`io`]: `.npy`/`.npz` arrays to and from tensors.
 //! - [`plot`]: line plots, heatmaps and scatter plots to PNG.
 //! - [`report`]: demo reports (metrics JSON plus plots) gathered by `cargo xtask demo`.
+//! - [`vecmath`]: vectorised f32 `tanh` and `exp` on host slices (runtime AVX-512/AVX2 dispatch).
 
+mod alloc;
 pub mod device;
 mod error;
 pub mod io;
@@ -21,6 +23,7 @@ pub mod report;
 pub mod rng;
 pub mod tensor;
 pub mod train;
+pub mod vecmath;
 
 pub use device::{BackendKind, Precision, autodiff_device, device};
 pub use error::{Error, LastFinite, Result};

@@ -49,7 +49,7 @@ impl Activation {
     /// Applies the activation element-wise.
     pub fn forward<const D: usize>(self, z: Tensor<D>) -> Tensor<D> {
         match self {
-            Activation::Tanh => z.tanh(),
+            Activation::Tanh => super::tanh::tanh(z),
             Activation::Sin => z.sin(),
             Activation::Softplus => softplus(z),
             Activation::Silu => z.clone() * sigmoid(z),
@@ -66,8 +66,7 @@ impl Activation {
         let (value, first, second) = match self {
             Activation::Tanh if z.is_tracked() => tanh_tracked(z, second),
             Activation::Tanh => {
-                let t = z.tanh();
-                let d1 = t.clone().square().neg().add_scalar(1.0);
+                let (t, d1) = super::tanh::tanh_and_derivative(z);
                 let d2 = second.then(|| t.clone().mul(d1.clone()).mul_scalar(-2.0));
                 (t, d1, d2)
             }
@@ -141,8 +140,7 @@ fn tanh_tracked<const D: usize>(
     second: bool,
 ) -> (Tensor<D>, Tensor<D>, Option<Tensor<D>>) {
     let constant = z.clone().without_autodiff();
-    let t = constant.clone().tanh();
-    let d1 = t.clone().square().neg().add_scalar(1.0);
+    let (t, d1) = super::tanh::tanh_and_derivative(constant.clone());
     let d2 = t.clone().mul(d1.clone()).mul_scalar(-2.0);
     let delta = z - constant;
     let second = second.then(|| {

@@ -15,6 +15,7 @@
 
 mod activation;
 mod fourier;
+mod tanh;
 
 pub use activation::Activation;
 pub use fourier::{FourierFeatures, FourierFeaturesConfig};
