@@ -13,6 +13,7 @@
 pub mod classical;
 pub mod dense;
 mod error;
+mod fused;
 pub mod layers;
 pub mod loss;
 pub mod modern;

@@ -13,14 +13,16 @@
 //! lies in the convex hull of the patterns (after one update).
 //!
 //! Performance: β scales the `[B, d]` queries, the row maximum is subtracted before `exp`, and
-//! the normalisation divides the `[B, d]` result rather than the `[B, N]` weights. On the CPU
-//! backends, whose matrix products run on the calling thread in kiln's build, a large batch
-//! (`B·N·d ≥ 2²⁴`) on a plain device is split into one block of rows per core.
+//! the normalisation divides the `[B, d]` result rather than the `[B, N]` weights. An update
+//! visits the stored patterns in blocks with an online softmax, so its memory is `O(B d)` plus
+//! one `[B, block]` slab instead of the `[B, N]` weights. Plain f32 tensors on the CPU backends
+//! take a host kernel (vectorised `exp`, `gemm` on blocks, query blocks spread over the cores);
+//! GPUs, autodiff and f64 take the same algorithm as tensor operations.
 
-use burn::tensor::Tensor;
+use burn::tensor::{DType, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::{Error, Result, fused};
 
 /// How many updates [`retrieve`] (and a [`Hopfield`](crate::layers::Hopfield) layer) makes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -156,57 +158,50 @@ fn unnormalised_weights(
     (weights, norm)
 }
 
-/// One update `Q ← softmax(β Q Xᵀ) X` of one block of states, on the calling thread.
-fn update_block(stored: &Tensor<2>, states: &Tensor<2>, beta: f64) -> Tensor<2> {
-    let (weights, norm) = unnormalised_weights(stored, states, beta);
-    weights.matmul(stored.clone()) / norm
-}
-
-/// Multiply-adds (`B·N·d`) from which an update on a CPU backend is split across threads.
-const PARALLEL_WORK: usize = 1 << 24;
-/// The fewest states a thread is given.
-const MIN_ROWS_PER_THREAD: usize = 64;
-
-/// How many threads an update of `states` should use: more than one only for large batches on
-/// plain (non-autodiff) CPU devices, whose matrix products run on the calling thread.
-fn threads_for(stored: &Tensor<2>, states: &Tensor<2>) -> usize {
-    let [n, d] = stored.dims();
-    let [b, _] = states.dims();
+/// The stored patterns as host f32 values when an update of `states` runs on the host kernel
+/// ([`fused::host`]): plain (non-autodiff) f32 tensors on a CPU backend. Elsewhere (GPUs,
+/// autodiff, f64) the update is the fused tensor path ([`fused::attend`]).
+fn host_patterns(stored: &Tensor<2>, states: &Tensor<2>) -> Option<Vec<f32>> {
     let device = states.device();
-    if b.saturating_mul(n).saturating_mul(d) < PARALLEL_WORK || device.is_autodiff() {
-        return 1;
-    }
-    if !kiln_core::device::backend_of(&device).is_some_and(|kind| kind.is_cpu()) {
-        return 1;
-    }
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    cores.min(b / MIN_ROWS_PER_THREAD).max(1)
+    let on_host = !device.is_autodiff()
+        && stored.dtype() == DType::F32
+        && states.dtype() == DType::F32
+        && kiln_core::device::backend_of(&device).is_some_and(|kind| kind.is_cpu());
+    on_host.then(|| {
+        stored
+            .to_data()
+            .try_to_vec::<f32>()
+            .expect("checked: the stored patterns are f32")
+    })
 }
 
-/// One update `Q ← softmax(β Q Xᵀ) X` without checks.
-///
-/// Every state's update is independent of the others, so on CPU backends a large batch is cut
-/// into one block of rows per core and the blocks are updated on scoped threads.
-fn update_unchecked(stored: &Tensor<2>, states: &Tensor<2>, beta: f64) -> Tensor<2> {
-    let threads = threads_for(stored, states);
-    if threads <= 1 {
-        return update_block(stored, states, beta);
+/// One update `Q ← softmax(β Q Xᵀ) X` without checks, fused: the stored patterns are visited in
+/// blocks with an online softmax, so the `[B, N]` weights are never written out whole. `host`
+/// is [`host_patterns`]`(stored, states)`, computed once by the caller.
+fn update_unchecked(
+    stored: &Tensor<2>,
+    host: Option<&[f32]>,
+    states: &Tensor<2>,
+    beta: f64,
+) -> Tensor<2> {
+    match host {
+        Some(patterns) => {
+            let [n, d] = stored.dims();
+            let values = states
+                .to_data()
+                .try_to_vec::<f32>()
+                .expect("checked: the states are f32");
+            let out = fused::host::update(patterns, n, d, &values, beta as f32);
+            Tensor::from_data(TensorData::new(out, states.dims()), &states.device())
+        }
+        None => fused::attend(
+            states.clone().mul_scalar(beta),
+            stored,
+            stored,
+            None,
+            fused::BLOCK,
+        ),
     }
-    let blocks = states.clone().chunk(threads, 0);
-    let updated: Vec<Tensor<2>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = blocks
-            .into_iter()
-            .map(|block| scope.spawn(move || update_block(stored, &block, beta)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    Tensor::cat(updated, 0)
 }
 
 /// One update of every state, `Q ← softmax(β Q Xᵀ) X`.
@@ -219,7 +214,8 @@ fn update_unchecked(stored: &Tensor<2>, states: &Tensor<2>, beta: f64) -> Tensor
 pub fn update(stored: &Tensor<2>, states: &Tensor<2>, beta: f64) -> Result<Tensor<2>> {
     check_beta(beta)?;
     check_patterns(stored, states, "modern::update")?;
-    Ok(update_unchecked(stored, states, beta))
+    let host = host_patterns(stored, states);
+    Ok(update_unchecked(stored, host.as_deref(), states, beta))
 }
 
 /// Retrieves stored patterns from queries by iterating the modern Hopfield update.
@@ -242,18 +238,20 @@ pub fn retrieve(
     check_beta(beta)?;
     steps.validate()?;
     check_patterns(stored, queries, "modern::retrieve")?;
+    let host = host_patterns(stored, queries);
+    let update = |states: &Tensor<2>| update_unchecked(stored, host.as_deref(), states, beta);
     let mut states = queries.clone();
     let (mut done, mut last_change, mut converged) = (0, None, false);
     match steps {
         Steps::Fixed(n) => {
             for _ in 0..n {
-                states = update_unchecked(stored, &states, beta);
+                states = update(&states);
             }
             done = n;
         }
         Steps::Converge { eps, max } => {
             while done < max {
-                let next = update_unchecked(stored, &states, beta);
+                let next = update(&states);
                 let change = (next.clone() - states).abs().max().into_scalar::<f64>();
                 states = next;
                 done += 1;

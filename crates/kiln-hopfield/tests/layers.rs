@@ -522,3 +522,95 @@ fn invalid_configurations_and_inputs_are_errors() {
         .to_string();
     assert!(e.contains("padding mask") && e.contains("[2, 4]"), "{e}");
 }
+
+/// The fused read-out (`forward`, weights never formed) equals the read-out through the full
+/// weights (`forward_with`) over several blocks of stored patterns, with an association mask
+/// that empties a whole block for some state patterns and with two updates. Both are f32 sums
+/// over up to 2600 patterns taken in different orders, so they agree to f32 rounding (1e-5 on
+/// values of order 1), not bit for bit; the f64 test in `modern.rs` checks the algorithm to
+/// 1e-12.
+#[test]
+fn fused_forward_equals_the_read_out_through_the_full_weights() {
+    let device = device();
+    let mut rng = Rng::new(11);
+    // 2600 stored patterns: three blocks of the fused loop, the last one partial.
+    let (b, s, n, d) = (2, 5, 2600, 8);
+    let state = random([b, s, d], &mut rng, &device);
+    let stored = random([b, n, d], &mut rng, &device);
+    // State pattern r may not retrieve the first 1500 patterns when r is even (the first block
+    // then holds only excluded pairs) nor any pattern j with 7 | j + r.
+    let mask: Vec<bool> = (0..s)
+        .flat_map(|r| (0..n).map(move |j| (r % 2 == 0 && j < 1500) || (j + r) % 7 == 0))
+        .collect();
+    let mask = Tensor::<2, Bool>::from_data(TensorData::new(mask, [s, n]), &device);
+    for steps in [Steps::Fixed(1), Steps::Fixed(2)] {
+        let layer = HopfieldConfig::retrieval(d, 0.7)
+            .with_steps(steps)
+            .init(&device)
+            .unwrap();
+        let input = || {
+            HopfieldInput::new(state.clone(), stored.clone())
+                .with_association_mask(AssociationMask::Shared(mask.clone()))
+        };
+        let fused = layer.forward_output(input()).unwrap();
+        let full = layer.forward_with(input()).unwrap();
+        let err = max_diff(&fused, &full.output);
+        assert!(
+            err < 1e-5,
+            "{steps:?}: fused and full read-outs differ by {err:e}"
+        );
+        assert!(values(&fused).iter().all(|v| v.is_finite()));
+    }
+}
+
+/// `modern::update` on plain f32 CPU tensors runs the host kernel (blocks of queries and of
+/// stored patterns on several threads, vectorised exp). Against an f64 evaluation on the host
+/// it is as accurate as the textbook f32 `softmax(β Q Xᵀ) X` with the whole weight matrix formed
+/// (within twice its error, and both below 1e-5 on values in [-1, 1]).
+#[test]
+fn host_update_is_as_accurate_as_the_unfused_softmax_in_f32() {
+    let device = device();
+    let mut rng = Rng::new(5);
+    // 2500 patterns: three blocks; 1100 queries: several query blocks on each thread.
+    let (n, d, b, beta) = (2500, 32, 1100, 0.25);
+    let signs = |count: usize, rng: &mut Rng| -> Vec<f32> {
+        (0..count * d)
+            .map(|_| if rng.normal() > 0.0 { 1.0 } else { -1.0 })
+            .collect()
+    };
+    let (x, q) = (signs(n, &mut rng), signs(b, &mut rng));
+    let stored = Tensor::<2>::from_data(TensorData::new(x.clone(), [n, d]), &device);
+    let queries = Tensor::<2>::from_data(TensorData::new(q.clone(), [b, d]), &device);
+    let fused = values(&modern::update(&stored, &queries, beta).unwrap());
+    let weights = kiln_core::burn::tensor::activation::softmax(
+        queries.matmul(stored.clone().transpose()).mul_scalar(beta),
+        1,
+    );
+    let unfused = values(&weights.matmul(stored));
+    let (mut err_fused, mut err_unfused) = (0.0_f64, 0.0_f64);
+    for i in 0..b {
+        let qi = &q[i * d..(i + 1) * d];
+        let scores: Vec<f64> = (0..n)
+            .map(|j| {
+                let xj = &x[j * d..(j + 1) * d];
+                beta * qi
+                    .iter()
+                    .zip(xj)
+                    .map(|(a, c)| f64::from(a * c))
+                    .sum::<f64>()
+            })
+            .collect();
+        let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let w: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+        let total: f64 = w.iter().sum();
+        for k in 0..d {
+            let exact = (0..n).map(|j| w[j] * f64::from(x[j * d + k])).sum::<f64>() / total;
+            err_fused = err_fused.max((fused[i * d + k] - exact).abs());
+            err_unfused = err_unfused.max((unfused[i * d + k] - exact).abs());
+        }
+    }
+    assert!(
+        err_fused <= (2.0 * err_unfused).max(1e-6) && err_fused < 1e-5,
+        "host kernel error {err_fused:e}, unfused f32 error {err_unfused:e}"
+    );
+}

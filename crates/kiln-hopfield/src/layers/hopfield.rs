@@ -380,7 +380,16 @@ impl Hopfield {
     /// # Errors
     /// [`Error::ShapeMismatch`] when the inputs do not fit the layer.
     pub fn forward(&self, state: Tensor<3>, stored: Tensor<3>) -> crate::Result<Tensor<3>> {
-        Ok(self.forward_with(HopfieldInput::new(state, stored))?.output)
+        self.forward_output(HopfieldInput::new(state, stored))
+    }
+
+    /// As [`forward_with`](Self::forward_with) without the weights, which are then never formed
+    /// (the read-out is fused unless dropout acts on the weights).
+    ///
+    /// # Errors
+    /// As [`forward_with`](Self::forward_with).
+    pub fn forward_output(&self, input: HopfieldInput) -> crate::Result<Tensor<3>> {
+        Ok(self.associate(input, false)?.0)
     }
 
     /// Associates with optional values and masks, returning the weights too.
@@ -393,6 +402,22 @@ impl Hopfield {
     /// [`Error::ShapeMismatch`] when an input or mask does not fit the layer, or when the masks
     /// leave some state pattern with no stored pattern to retrieve.
     pub fn forward_with(&self, input: HopfieldInput) -> crate::Result<HopfieldOutput> {
+        let (output, weights, steps) = self.associate(input, true)?;
+        Ok(HopfieldOutput {
+            output,
+            weights: weights.expect("associate forms the weights when they are wanted"),
+            steps,
+        })
+    }
+
+    /// The work of [`forward_with`](Self::forward_with): the output, the last update's weights
+    /// when `want_weights` (else the read-out is fused and they are never formed) and the
+    /// number of updates.
+    fn associate(
+        &self,
+        input: HopfieldInput,
+        want_weights: bool,
+    ) -> crate::Result<(Tensor<3>, Option<Tensor<4>>, usize)> {
         let d = self.dims;
         let [batch, s, _] = input.state.dims();
         check_3d(&input.state, batch, None, d.state_size, "state")?;
@@ -435,6 +460,7 @@ impl Hopfield {
             excluded,
             self.steps,
             &self.dropout,
+            want_weights,
         );
         let out = assoc
             .output
@@ -444,11 +470,7 @@ impl Hopfield {
             Some(linear) => linear.forward(out),
             None => out,
         };
-        Ok(HopfieldOutput {
-            output,
-            weights: assoc.weights,
-            steps: assoc.steps,
-        })
+        Ok((output, assoc.weights, assoc.steps))
     }
 
     /// The combined `[B, S, N]` mask of excluded pairs, checked so that every state pattern

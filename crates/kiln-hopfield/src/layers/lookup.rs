@@ -98,7 +98,7 @@ impl HopfieldLayer {
     /// # Errors
     /// [`Error::ShapeMismatch`] when `state` does not fit the layer.
     pub fn forward(&self, state: Tensor<3>) -> crate::Result<Tensor<3>> {
-        Ok(self.forward_with_weights(state)?.output)
+        self.hopfield.forward_output(self.input(state))
     }
 
     /// Looks up and also returns the association weights.
@@ -110,6 +110,11 @@ impl HopfieldLayer {
     /// # Errors
     /// As [`HopfieldLayer::forward`].
     pub fn forward_with_weights(&self, state: Tensor<3>) -> crate::Result<HopfieldOutput> {
+        self.hopfield.forward_with(self.input(state))
+    }
+
+    /// The layer's input: `state` against the table (and values), repeated for the batch.
+    fn input(&self, state: Tensor<3>) -> HopfieldInput {
         let [batch, _, _] = state.dims();
         let table = |p: &Param<Tensor<2>>| {
             let [n, w] = p.dims();
@@ -117,6 +122,6 @@ impl HopfieldLayer {
         };
         let mut input = HopfieldInput::new(state, table(&self.patterns));
         input.values = self.values.as_ref().map(table);
-        self.hopfield.forward_with(input)
+        input
     }
 }
