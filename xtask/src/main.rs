@@ -1,6 +1,8 @@
 //! `cargo xtask`: kiln's task runner (ci, test, demo, bench, doc), cheapest checks first.
 
+mod compare;
 mod gallery;
+mod gpu;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -13,7 +15,13 @@ commands:
   test [--backend flex|ndarray|wgpu]
                                   tests with KILN_BACKEND set (wgpu: the backend-equivalence subset)
   demo [NAME...]                  run the showcase gallery; writes target/kiln-report/index.md
-  bench [NAME...]                 run benchmarks; each writes target/kiln-bench/NAME.json
+  bench [NAME...] [-- ARGS]       run benchmarks (ARGS go to each); each writes
+                                  target/kiln-bench/NAME.json
+  bench NAME... --compare [--rounds N]
+                                  kiln and the reference library (bench/reference/NAME.py,
+                                  venv under target/) in turns; writes NAME.compare.json
+  bench --gpu-suite [--backend wgpu|cuda]
+                                  the GPU-capable benchmarks on a GPU (default wgpu)
   doc                             build the API docs with warnings denied
   list                            list demos and benchmarks";
 

@@ -5,7 +5,7 @@
 //! The machine this runs on is shared and noisy, so the backends and variants take turns in
 //! rounds and each figure is the median over all its timed steps.
 //!
-//! `cargo xtask bench mlp-train-step` writes `target/kiln-bench/mlp-train-step.json`: an array
+//! `cargo xtask bench mlp-train-step [-- --backend B]` writes `target/kiln-bench/mlp-train-step.json`: an array
 //! with one `{"name", "backend", "threads", "metrics"}` object per backend.
 
 use std::time::Instant;
@@ -76,9 +76,9 @@ impl Setup {
 
 fn main() -> kiln_core::Result<()> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let backends = [BackendKind::Flex, BackendKind::Ndarray];
+    let backends = kiln_core::report::bench_backends(&[BackendKind::Flex, BackendKind::Ndarray])?;
     let mut setups = Vec::new();
-    for backend in backends {
+    for &backend in &backends {
         let device = kiln_core::autodiff_device(backend)?;
         for jet in [false, true] {
             let mut setup = Setup::new(&device, jet)?;

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::{BackendKind, Error, Result};
+
+mod format;
+pub use format::format_metric;
 
 /// Environment variable naming the directory a demo writes into (set by `cargo xtask demo`).
 pub const REPORT_DIR_ENV: &str = "KILN_REPORT_DIR";
@@ -95,7 +98,7 @@ impl DemoReport {
         fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
         println!("{}: {}", self.name, self.title);
         for (k, v) in &self.metrics {
-            println!("  {k} = {v:.6e}");
+            println!("  {k} = {}", format_metric(*v));
         }
         println!("  report: {}", path.display());
         Ok(())
@@ -125,6 +128,25 @@ pub fn bench_output(name: &str) -> PathBuf {
             || PathBuf::from(format!("target/kiln-bench/{name}.json")),
             PathBuf::from,
         )
+}
+
+/// The backends a benchmark runs on: the one after `--backend` on the command line (what
+/// `cargo xtask bench NAME --backend B` passes), else `default`.
+///
+/// # Errors
+/// [`Error::UnknownBackend`] for a name that is no backend, and
+/// [`Error::BackendNotCompiled`] for one this build does not have (build with its feature).
+pub fn bench_backends(default: &[BackendKind]) -> Result<Vec<BackendKind>> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == "--backend") {
+        None => Ok(default.to_vec()),
+        Some(i) => {
+            let name = args.get(i + 1).map_or("", String::as_str);
+            let kind: BackendKind = name.parse()?;
+            crate::device::device(kind)?;
+            Ok(vec![kind])
+        }
+    }
 }
 
 /// Writes a benchmark's records, a JSON array of `{"name", "backend", "threads", "metrics"}`
