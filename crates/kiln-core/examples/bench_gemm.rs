@@ -7,7 +7,7 @@
 //! Each figure is the median over timed repetitions after warm-up, the backends taking turns.
 //!
 //! The peak is `cores × f32 SIMD lanes × 2 (an FMA is two flops) × FMA units × clock`, every
-//! factor read off the machine: the clock from a chain of dependent integer additions (one per
+//! factor read off the machine: the clock from a chain of dependent register additions (one per
 //! cycle), the lanes from the CPU's features, and the FMA units from the throughput of an
 //! independent-FMA loop at that clock (rounded). `fma_loop_gflops` is that loop's own rate
 //! times the cores. A correctness check compares one product with an f64 reference, so a run on
