@@ -9,9 +9,14 @@ use burn::tensor::{DType, Tensor, TensorData};
 
 use crate::BackendKind;
 
-/// Whether `z`'s tanh is computed by the host kernel: f32 on a CPU backend.
+/// Elements from which the host kernel pays: below, copying to the host and back and the extra
+/// tie-back ops (a few µs each) cost more than libm's ~10 ns per element.
+const HOST_MIN_ELEMENTS: usize = 4096;
+
+/// Whether `z`'s tanh is computed by the host kernel: f32 on a CPU backend, and large enough.
 fn on_host<const D: usize>(z: &Tensor<D>) -> bool {
     z.dtype() == DType::F32
+        && z.shape().num_elements() >= HOST_MIN_ELEMENTS
         && crate::device::backend_of(&z.device()).is_some_and(BackendKind::is_cpu)
 }
 
