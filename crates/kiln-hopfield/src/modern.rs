@@ -194,13 +194,7 @@ fn update_unchecked(
             let out = fused::host::update(patterns, n, d, &values, beta as f32);
             Tensor::from_data(TensorData::new(out, states.dims()), &states.device())
         }
-        None => fused::attend(
-            states.clone().mul_scalar(beta),
-            stored,
-            stored,
-            None,
-            fused::BLOCK,
-        ),
+        None => fused::attend(states.clone().mul_scalar(beta), stored, stored, None),
     }
 }
 

@@ -53,13 +53,7 @@ pub(crate) fn associate(
     let mut state = q;
     let mut done = 1;
     while done < max {
-        let next = fused::attend(
-            state.clone() * beta.clone(),
-            &k,
-            &k,
-            excluded.as_ref(),
-            fused::BLOCK,
-        );
+        let next = fused::attend(state.clone() * beta.clone(), &k, &k, excluded.as_ref());
         if let Some(eps) = eps {
             let change = (next.clone() - state.clone())
                 .abs()
@@ -74,7 +68,7 @@ pub(crate) fn associate(
     }
     let dropout_acts = dropout.prob > 0.0 && state.device().is_autodiff();
     if !want_weights && !dropout_acts {
-        let output = fused::attend(state * beta, &k, &v, excluded.as_ref(), fused::BLOCK);
+        let output = fused::attend(state * beta, &k, &v, excluded.as_ref());
         return Associated {
             output,
             weights: None,
