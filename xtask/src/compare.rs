@@ -3,10 +3,11 @@
 //! is written to `target/kiln-bench/NAME.compare.json`.
 //!
 //! A reference script writes `{"library": .., "versions": {..}, "threads": n, "metrics": {..},
-//! "compare": [{"metric": .., "kiln_backend": .., "better": "lower" | "higher"}]}` to the path
-//! after `--out`. Each `compare` entry names a figure that kiln's benchmark also writes (in its
-//! record for `kiln_backend`); the reported `speedup` is reference / kiln for times and
-//! kiln / reference for rates, so above 1 means kiln is faster.
+//! "compare": [{"metric": .., "kiln_backend": .., "better": "lower" | "higher",
+//! "reference_metric": ..}]}` to the path after `--out`. Each `compare` entry names a figure of
+//! kiln's benchmark (in its record for `kiln_backend`) and the reference's figure it is set
+//! against (`reference_metric`, by default the same name); the reported `speedup` is
+//! reference / kiln for times and kiln / reference for rates, so above 1 means kiln is faster.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -171,6 +172,7 @@ fn compare_one(
         let metric = item["metric"].as_str().unwrap_or_default();
         let backend = item["kiln_backend"].as_str().unwrap_or("flex");
         let lower_is_better = item["better"].as_str() != Some("higher");
+        let reference_metric = item["reference_metric"].as_str().unwrap_or(metric);
         let kiln: Vec<f64> = kiln_runs
             .iter()
             .map(|r| kiln_figure(r, backend, metric))
@@ -181,18 +183,22 @@ fn compare_one(
             ))?;
         let reference: Vec<f64> = reference_runs
             .iter()
-            .map(|r| r["metrics"][metric].as_f64())
+            .map(|r| r["metrics"][reference_metric].as_f64())
             .collect::<Option<_>>()
-            .ok_or(format!("{} wrote no `{metric}`", script.display()))?;
+            .ok_or(format!(
+                "{} wrote no `{reference_metric}`",
+                script.display()
+            ))?;
         let (k, r) = (median(&kiln), median(&reference));
         let speedup = if lower_is_better { r / k } else { k / r };
         println!(
-            "{} {metric}: kiln ({backend}) {k:.4} | {} {r:.4} | kiln speed-up {speedup:.2}x",
+            "{} {metric}: kiln ({backend}) {k:.4} | {} {reference_metric} {r:.4} | kiln speed-up {speedup:.2}x",
             entry.name,
             first["library"].as_str().unwrap_or("reference")
         );
         figures.push(json!({
             "metric": metric,
+            "reference_metric": reference_metric,
             "kiln_backend": backend,
             "better": if lower_is_better { "lower" } else { "higher" },
             "kiln": k,
