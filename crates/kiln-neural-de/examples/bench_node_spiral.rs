@@ -16,7 +16,9 @@
 //! - for comparison, RMSprop annealed from 1e-3 to 0 by a cosine (`final_maes_cosine`): it
 //!   converges instead of oscillating, which shows where the recipe's loss settles.
 //!
-//! `cargo xtask bench node-spiral` writes `target/kiln-bench/node-spiral.json`. Precision: f32
+//! `cargo xtask bench node-spiral` writes `target/kiln-bench/node-spiral.json`. `-- --quick`
+//! runs one seed for 400 iterations (the timing that `--compare` sets against diffrax's
+//! `bench/reference/node_spiral.py`, which runs the same 400). Precision: f32
 //! as PyTorch's default, `KILN_PRECISION=f64` for f64; backend from `KILN_BACKEND` (flex by
 //! default).
 
@@ -27,8 +29,11 @@ use kiln_core::{BackendKind, Precision};
 use serde_json::json;
 use spiral::Recipe;
 
+/// Iterations and seeds of a full run and of a `--quick` one.
 const ITERATIONS: usize = 2000;
 const SEEDS: u64 = 5;
+const QUICK_ITERATIONS: usize = 400;
+const QUICK_SEEDS: u64 = 1;
 
 /// Per-recipe results over the seeds.
 struct Summary {
@@ -57,12 +62,13 @@ impl Summary {
 /// Runs `recipe` over the seeds: the summaries of the last models and of the returned ones.
 fn run(
     recipe: Recipe,
+    (iterations, seeds): (usize, u64),
     device: &kiln_core::burn::tensor::Device,
 ) -> kiln_neural_de::Result<(Summary, Summary)> {
     let mut runs = Vec::new();
-    for seed in 0..SEEDS {
+    for seed in 0..seeds {
         let run = spiral::train(
-            ITERATIONS,
+            iterations,
             seed,
             spiral::Regulariser::None,
             recipe,
@@ -110,8 +116,13 @@ fn main() -> kiln_neural_de::Result<()> {
     };
     let device = kiln_core::device(backend)?;
     kiln_core::device::configure_precision(&device, precision)?;
-    let (exact, kiln) = run(Recipe::kiln(), &device)?;
-    let (cosine, _) = run(Recipe::cosine(), &device)?;
+    let size = if std::env::args().any(|a| a == "--quick") {
+        (QUICK_ITERATIONS, QUICK_SEEDS)
+    } else {
+        (ITERATIONS, SEEDS)
+    };
+    let (exact, kiln) = run(Recipe::kiln(), size, &device)?;
+    let (cosine, _) = run(Recipe::cosine(), size, &device)?;
     for (name, s) in [
         (Recipe::torchdiffeq().name(), &exact),
         (Recipe::kiln().name(), &kiln),
@@ -154,8 +165,8 @@ fn main() -> kiln_neural_de::Result<()> {
                 "mae_curve_exact_recipe": exact.curve,
                 "final_maes_cosine": cosine.finals,
                 "best_maes_cosine": cosine.bests,
-                "iterations": ITERATIONS,
-                "seeds": SEEDS,
+                "iterations": size.0,
+                "seeds": size.1,
             },
         })],
     )?;
