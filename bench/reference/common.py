@@ -10,7 +10,16 @@ import time
 def parse_args(description):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", required=True, help="where to write the JSON record")
+    parser.add_argument("--device", default="cpu", help="PyTorch scripts: cpu or cuda")
     return parser.parse_args()
+
+
+def sync(device):
+    """Waits for queued GPU work (PyTorch on CUDA), so that timings include it."""
+    if device == "cuda":
+        import torch
+
+        torch.cuda.synchronize()
 
 
 def median(values):

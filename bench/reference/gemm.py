@@ -1,9 +1,9 @@
 """Reference for kiln's `gemm` benchmark: GFLOP/s of the same f32 products in PyTorch (all
-cores), median over timed repetitions after warm-up."""
+cores, or `--device cuda`), median over timed repetitions after warm-up."""
 
 import torch
 
-from common import median, parse_args, time_calls, write
+from common import median, parse_args, sync, time_calls, write
 
 SHAPES = [
     ("square_512", 1, 512, 512, 512),
@@ -21,15 +21,24 @@ def main():
     torch.manual_seed(0)
     metrics = {}
     for label, batch, m, k, n in SHAPES:
-        a = torch.rand(batch, m, k) * 2 - 1
-        b = torch.rand(batch, k, n) * 2 - 1
-        seconds = median(time_calls(lambda: torch.matmul(a, b)))
+        a = torch.rand(batch, m, k, device=args.device) * 2 - 1
+        b = torch.rand(batch, k, n, device=args.device) * 2 - 1
+
+        def product():
+            torch.matmul(a, b)
+            sync(args.device)
+
+        seconds = median(time_calls(product))
         metrics[f"gflops_{label}"] = 2.0 * batch * m * k * n / seconds / 1e9
     compare = [
         {"metric": f"gflops_{label}", "kiln_backend": "flex", "better": "higher"}
         for label, *_ in SHAPES
     ]
-    write(args.out, "PyTorch", {"torch": torch.__version__}, torch.get_num_threads(), metrics, compare)
+    backend = "flex" if args.device == "cpu" else "wgpu"
+    for item in compare:
+        item["kiln_backend"] = backend
+    write(args.out, "PyTorch", {"torch": torch.__version__, "device": args.device},
+          torch.get_num_threads(), metrics, compare)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from common import median, parse_args, write
+from common import median, parse_args, sync, write
 
 POINTS = 4096
 
@@ -20,8 +20,8 @@ def main():
         layers.append(torch.nn.Linear(widths[i], widths[i + 1]))
         if i < len(widths) - 2:
             layers.append(torch.nn.Tanh())
-    model = torch.nn.Sequential(*layers)
-    x = torch.rand(POINTS, 2) * 2 - 1
+    model = torch.nn.Sequential(*layers).to(args.device)
+    x = torch.rand(POINTS, 2, device=args.device) * 2 - 1
     optim = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-8)
 
     def step():
@@ -29,6 +29,7 @@ def main():
         loss = model(x).square().mean()
         loss.backward()
         optim.step()
+        sync(args.device)
 
     for _ in range(3):
         step()
@@ -37,13 +38,14 @@ def main():
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
+    backend = "flex" if args.device == "cpu" else "wgpu"
     write(
         args.out,
         "PyTorch",
-        {"torch": torch.__version__},
+        {"torch": torch.__version__, "device": args.device},
         torch.get_num_threads(),
         {"ms_per_step": 1e3 * median(times)},
-        [{"metric": "ms_per_step", "kiln_backend": "flex", "better": "lower"}],
+        [{"metric": "ms_per_step", "kiln_backend": backend, "better": "lower"}],
     )
 
 

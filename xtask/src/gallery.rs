@@ -92,13 +92,11 @@ fn target_dir(root: &Path) -> PathBuf {
 
 /// Builds the examples of `entries` in one `cargo build`, so that every example sees the same
 /// feature set and nothing is rebuilt between them; `features` are extra cargo features.
+///
+/// `--workspace` makes cargo unify features over every package, as `cargo test --workspace`
+/// does, so the gallery reuses the test build's burn instead of compiling another one.
 fn build_examples(entries: &[Entry], features: &[&str]) -> Result<(), String> {
-    let mut args: Vec<String> = vec!["build".into(), "--release".into()];
-    let mut crates: Vec<&str> = entries.iter().map(|e| e.krate.as_str()).collect();
-    crates.dedup();
-    for krate in crates {
-        args.extend(["-p".into(), krate.into()]);
-    }
+    let mut args: Vec<String> = vec!["build".into(), "--release".into(), "--workspace".into()];
     for entry in entries {
         args.extend(["--example".into(), entry.example.clone()]);
     }
@@ -261,7 +259,7 @@ pub(crate) fn parse_bench_args(args: &[String]) -> Result<BenchArgs, String> {
             "--backend" => {
                 let value = it
                     .next()
-                    .ok_or("--backend needs a name: flex, ndarray, wgpu or cuda")?;
+                    .ok_or("--backend needs a name: flex, ndarray or wgpu")?;
                 parsed.forward.extend(["--backend".into(), value.clone()]);
             }
             flag if flag.starts_with('-') => {
@@ -294,7 +292,7 @@ pub(crate) fn bench(root: &Path, args: &[String]) -> Result<(), String> {
 }
 
 /// Cargo features a benchmark run needs for the backend named in `forward` (`--backend wgpu`
-/// builds with `wgpu`, `--backend cuda` with `cuda`).
+/// builds with `wgpu`).
 pub(crate) fn features_for(forward: &[String]) -> Vec<&'static str> {
     let backend = forward
         .iter()
@@ -302,7 +300,6 @@ pub(crate) fn features_for(forward: &[String]) -> Vec<&'static str> {
         .and_then(|i| forward.get(i + 1));
     match backend.map(String::as_str) {
         Some("wgpu") => vec!["kiln-core/wgpu"],
-        Some("cuda") => vec!["kiln-core/cuda"],
         _ => vec![],
     }
 }

@@ -1,5 +1,5 @@
-//! `cargo xtask bench --gpu-suite [--backend wgpu|cuda]`: the headline benchmarks that run on a
-//! GPU, built once with the backend's feature and run one after another (wgpu by default).
+//! `cargo xtask bench --gpu-suite`: the headline benchmarks that run on a GPU, built once with
+//! the `wgpu` feature and run one after another with `--backend wgpu`.
 
 use std::path::Path;
 

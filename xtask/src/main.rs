@@ -20,8 +20,7 @@ commands:
   bench NAME... --compare [--rounds N]
                                   kiln and the reference library (bench/reference/NAME.py,
                                   venv under target/) in turns; writes NAME.compare.json
-  bench --gpu-suite [--backend wgpu|cuda]
-                                  the GPU-capable benchmarks on a GPU (default wgpu)
+  bench --gpu-suite               the GPU-capable benchmarks on wgpu
   doc                             build the API docs with warnings denied
   list                            list demos and benchmarks";
 

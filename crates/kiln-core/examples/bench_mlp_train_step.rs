@@ -100,6 +100,7 @@ fn main() -> kiln_core::Result<()> {
         results.push(serde_json::json!({
             "name": "mlp-train-step",
             "backend": backend.name(),
+            "device": format!("{:?}", pair[0].x.device()),
             "threads": threads,
             "metrics": { "ms_per_step": plain, "ms_per_step_jet": jet, "jet_over_plain": jet / plain },
         }));

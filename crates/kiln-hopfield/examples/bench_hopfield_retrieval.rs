@@ -227,6 +227,7 @@ fn main() -> kiln_hopfield::Result<()> {
         records.push(serde_json::json!({
             "name": "hopfield-retrieval",
             "backend": setup.backend.name(),
+            "device": format!("{:?}", setup.stored.device()),
             "threads": threads,
             "metrics": {
                 "ms_per_batch": ms,
