@@ -22,6 +22,11 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def kiln_backend(device):
+    """The kiln backend a PyTorch device is compared with: flex for the CPU, wgpu for a GPU."""
+    return "flex" if device == "cpu" else "wgpu"
+
+
 def median(values):
     values = sorted(values)
     return values[len(values) // 2]

@@ -3,7 +3,7 @@ cores, or `--device cuda`), median over timed repetitions after warm-up."""
 
 import torch
 
-from common import median, parse_args, sync, time_calls, write
+from common import kiln_backend, median, parse_args, sync, time_calls, write
 
 SHAPES = [
     ("square_512", 1, 512, 512, 512),
@@ -34,7 +34,7 @@ def main():
         {"metric": f"gflops_{label}", "kiln_backend": "flex", "better": "higher"}
         for label, *_ in SHAPES
     ]
-    backend = "flex" if args.device == "cpu" else "wgpu"
+    backend = kiln_backend(args.device)
     for item in compare:
         item["kiln_backend"] = backend
     write(args.out, "PyTorch", {"torch": torch.__version__, "device": args.device},

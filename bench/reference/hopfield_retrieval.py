@@ -5,7 +5,7 @@ ms per batch (median after warm-up) and exact recall."""
 
 import torch
 
-from common import median, parse_args, sync, time_calls, write
+from common import kiln_backend, median, parse_args, sync, time_calls, write
 
 STORED, DIM, QUERIES, FLIPS = 10_000, 256, 1024, 64
 
@@ -31,7 +31,7 @@ def main():
     ms = 1e3 * median(time_calls(update, budget_s=1.0))
     states = update()
     recall = (torch.sign(states) == stored[origin]).all(dim=1).float().mean().item()
-    backend = "flex" if args.device == "cpu" else "wgpu"
+    backend = kiln_backend(args.device)
     write(
         args.out,
         "PyTorch",

@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from common import median, parse_args, sync, write
+from common import kiln_backend, median, parse_args, sync, write
 
 POINTS = 4096
 
@@ -38,7 +38,7 @@ def main():
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
-    backend = "flex" if args.device == "cpu" else "wgpu"
+    backend = kiln_backend(args.device)
     write(
         args.out,
         "PyTorch",
