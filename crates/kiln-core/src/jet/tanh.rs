@@ -54,13 +54,8 @@ fn host<const D: usize>(z: Tensor<D>, first: bool) -> (Tensor<D>, Option<Tensor<
         .into_data()
         .try_into_vec()
         .expect("checked: the tensor holds f32 values");
-    let derivative = first.then(|| {
-        crate::vecmath::tanh_slice(&mut values);
-        values.iter().map(|t| 1.0 - t * t).collect::<Vec<f32>>()
-    });
-    if !first {
-        crate::vecmath::tanh_slice(&mut values);
-    }
+    crate::vecmath::tanh_slice(&mut values);
+    let derivative = first.then(|| values.iter().map(|t| 1.0 - t * t).collect::<Vec<f32>>());
     let t = Tensor::from_data(TensorData::new(values, shape.clone()), &device);
     let d1 = derivative.map(|d| Tensor::from_data(TensorData::new(d, shape), &device));
     (t, d1)
