@@ -57,3 +57,14 @@ def write(out, library, versions, threads, metrics, compare):
     with open(out, "w") as f:
         json.dump(record, f, indent=2)
     print(f"{library}: " + " ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
+
+
+def write_torch(args, metrics, compare):
+    """`write` for the PyTorch scripts: versions, threads and the kiln backend of `args.device`
+    (each compare entry names a metric and whether lower or higher is better)."""
+    import torch
+
+    backend = kiln_backend(args.device)
+    write(args.out, "PyTorch", {"torch": torch.__version__, "device": args.device},
+          torch.get_num_threads(), metrics,
+          [dict(item, kiln_backend=backend) for item in compare])

@@ -3,7 +3,7 @@ cores, or `--device cuda`), median over timed repetitions after warm-up."""
 
 import torch
 
-from common import kiln_backend, median, parse_args, sync, time_calls, write
+from common import median, parse_args, sync, time_calls, write_torch
 
 SHAPES = [
     ("square_512", 1, 512, 512, 512),
@@ -30,15 +30,8 @@ def main():
 
         seconds = median(time_calls(product))
         metrics[f"gflops_{label}"] = 2.0 * batch * m * k * n / seconds / 1e9
-    compare = [
-        {"metric": f"gflops_{label}", "kiln_backend": "flex", "better": "higher"}
-        for label, *_ in SHAPES
-    ]
-    backend = kiln_backend(args.device)
-    for item in compare:
-        item["kiln_backend"] = backend
-    write(args.out, "PyTorch", {"torch": torch.__version__, "device": args.device},
-          torch.get_num_threads(), metrics, compare)
+    compare = [{"metric": f"gflops_{label}", "better": "higher"} for label, *_ in SHAPES]
+    write_torch(args, metrics, compare)
 
 
 if __name__ == "__main__":

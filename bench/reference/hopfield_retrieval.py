@@ -5,7 +5,7 @@ ms per batch (median after warm-up) and exact recall."""
 
 import torch
 
-from common import kiln_backend, median, parse_args, sync, time_calls, write
+from common import median, parse_args, sync, time_calls, write_torch
 
 STORED, DIM, QUERIES, FLIPS = 10_000, 256, 1024, 64
 
@@ -31,16 +31,11 @@ def main():
     ms = 1e3 * median(time_calls(update, budget_s=1.0))
     states = update()
     recall = (torch.sign(states) == stored[origin]).all(dim=1).float().mean().item()
-    backend = kiln_backend(args.device)
-    write(
-        args.out,
-        "PyTorch",
-        {"torch": torch.__version__, "device": args.device},
-        torch.get_num_threads(),
+    write_torch(
+        args,
         {"ms_per_batch": ms, "exact_recall": recall},
-        [{"metric": "ms_per_batch", "kiln_backend": backend, "better": "lower"}],
+        [{"metric": "ms_per_batch", "better": "lower"}],
     )
-
 
 if __name__ == "__main__":
     main()

@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from common import kiln_backend, median, parse_args, sync, write
+from common import median, parse_args, sync, write_torch
 
 POINTS = 4096
 
@@ -38,16 +38,11 @@ def main():
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
-    backend = kiln_backend(args.device)
-    write(
-        args.out,
-        "PyTorch",
-        {"torch": torch.__version__, "device": args.device},
-        torch.get_num_threads(),
+    write_torch(
+        args,
         {"ms_per_step": 1e3 * median(times)},
-        [{"metric": "ms_per_step", "kiln_backend": backend, "better": "lower"}],
+        [{"metric": "ms_per_step", "better": "lower"}],
     )
-
 
 if __name__ == "__main__":
     main()
